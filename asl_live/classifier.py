@@ -1,0 +1,137 @@
+"""A TFLite sign classifier with the GISLR competition's contract.
+
+The model's signature `serving_default` takes `inputs`, float32[frames, 543, 3]
+with NaN for missing landmarks, and returns `outputs`, float32[classes]. All
+preprocessing lives inside the model, so any competition model runs here. The
+label map (`{sign: index}`) must have exactly one entry per output class.
+
+Interpreter: `ai_edge_litert`, else `tflite_runtime`, else `tf.lite`. The first
+two do not import TensorFlow; the last is only a fallback for machines that
+have nothing else (it costs seconds of import time and megabytes of memory).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError
+from .layout import DIMS, ROWS_PER_FRAME
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEFAULT_MODEL = ASSETS / "model.tflite"
+DEFAULT_LABELS = ASSETS / "sign_to_prediction_index_map.json"
+DEFAULT_THRESHOLD = 0.4
+UNKNOWN = "unknown"
+SIGNATURE = "serving_default"
+TOP_K = 5
+
+
+@dataclass(frozen=True)
+class Prediction:
+    sign: str                      # the label, or "unknown" below the threshold
+    score: float                   # best class probability, 0..1
+    top: list[tuple[str, float]]   # top-5 (sign, probability), best first; real labels even when unknown
+
+
+def interpreter_class():
+    """The TFLite Interpreter class of the first runtime installed, in order of preference."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+        return Interpreter
+    except ImportError:
+        pass
+    try:
+        from tflite_runtime.interpreter import Interpreter
+        return Interpreter
+    except ImportError:
+        pass
+    try:
+        import tensorflow as tf
+        return tf.lite.Interpreter
+    except ImportError:
+        raise UserError("no TFLite runtime installed: pip install ai-edge-litert") from None
+
+
+def probabilities(out: np.ndarray) -> np.ndarray:
+    """The model's outputs as probabilities: passed through if they already are, else softmax."""
+    out = np.asarray(out, dtype=np.float64).reshape(-1)
+    if np.all(out >= 0.0) and np.all(out <= 1.0) and abs(out.sum() - 1.0) < 1e-3:
+        return out
+    e = np.exp(out - out.max())
+    return e / e.sum()
+
+
+class Classifier:
+    """One warm interpreter; `classifier(frames) -> Prediction`."""
+
+    def __init__(self, model_path: str | os.PathLike = DEFAULT_MODEL,
+                 labels_path: str | os.PathLike = DEFAULT_LABELS,
+                 threshold: float = DEFAULT_THRESHOLD):
+        from .gislr import labels_in_order, read_label_map
+
+        model_path, labels_path = Path(model_path), Path(labels_path)
+        if not 0.0 <= threshold <= 1.0:
+            raise UserError(f"threshold {threshold} is not between 0 and 1")
+        self.threshold = float(threshold)
+        self.model_path = model_path
+        if not model_path.is_file():
+            raise UserError(f"{model_path}: no such model file")
+        with open(model_path, "rb") as f:
+            head = f.read(8)
+        # A TFLite flatbuffer carries the file identifier "TFL3" at bytes 4..8.
+        if len(head) < 8 or head[4:8] != b"TFL3":
+            raise UserError(f"{model_path}: not a TFLite model (no TFL3 identifier)")
+        try:
+            self._interpreter = interpreter_class()(model_path=str(model_path))
+        except (ValueError, RuntimeError) as e:
+            raise UserError(f"{model_path}: the TFLite runtime cannot load it "
+                            f"({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        sigs = self._interpreter.get_signature_list()
+        sig = sigs.get(SIGNATURE)
+        if sig is None or list(sig.get("inputs", [])) != ["inputs"] or list(sig.get("outputs", [])) != ["outputs"]:
+            found = "; ".join(f"{k}({', '.join(v.get('inputs', []))}) -> {', '.join(v.get('outputs', []))}"
+                              for k, v in sigs.items()) or "none"
+            raise UserError(f"{model_path}: expected signature {SIGNATURE}(inputs) -> outputs "
+                            f"(GISLR contract), found {found}")
+        self._runner = self._interpreter.get_signature_runner(SIGNATURE)
+        in_detail = self._runner.get_input_details()["inputs"]
+        if in_detail["dtype"] != np.float32 or len(in_detail["shape"]) != 3 or \
+                tuple(in_detail["shape"][1:]) != (ROWS_PER_FRAME, DIMS):
+            raise UserError(f"{model_path}: input 'inputs' must be float32[frames, 543, 3], "
+                            f"got {np.dtype(in_detail['dtype']).name}{list(in_detail['shape'])}")
+        # Warm the interpreter (first invoke allocates) and learn the number of classes.
+        warm = np.zeros((16, ROWS_PER_FRAME, DIMS), np.float32)
+        try:
+            out = self._invoke(warm)
+        except Exception as e:  # the runtime raises RuntimeError/ValueError with long native messages
+            raise UserError(f"{model_path}: the model fails on a [16, 543, 3] input "
+                            f"({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        self.num_classes = out.size
+        label_map = read_label_map(labels_path)
+        if len(label_map) != self.num_classes:
+            raise UserError(f"{labels_path}: {len(label_map)} labels, but {model_path.name} "
+                            f"has {self.num_classes} outputs")
+        self.labels = labels_in_order(label_map)
+
+    def _invoke(self, frames: np.ndarray) -> np.ndarray:
+        # The signature runner resizes the input tensor to this call's frame count.
+        return self._runner(inputs=frames)["outputs"]
+
+    def probabilities(self, frames: np.ndarray) -> np.ndarray:
+        frames = np.ascontiguousarray(frames, dtype=np.float32)
+        if frames.ndim != 3 or frames.shape[1:] != (ROWS_PER_FRAME, DIMS) or len(frames) == 0:
+            raise ValueError(f"frames must be float32[T>0, {ROWS_PER_FRAME}, {DIMS}], got {frames.shape}")
+        return probabilities(self._invoke(frames))
+
+    def predict(self, probs: np.ndarray) -> Prediction:
+        order = np.argsort(probs)[::-1][:TOP_K]
+        top = [(self.labels[i], float(probs[i])) for i in order]
+        best, score = top[0]
+        return Prediction(best if score >= self.threshold else UNKNOWN, score, top)
+
+    def __call__(self, frames: np.ndarray) -> Prediction:
+        return self.predict(self.probabilities(frames))

@@ -1,0 +1,128 @@
+"""Shared fixtures: small REAL TFLite models built with TensorFlow, fixture paths.
+
+Only tests (and train/) may import TensorFlow; the app never does. The models
+follow the competition contract (signature `serving_default`, `inputs`
+float32[frames, 543, 3] with NaN -> `outputs` float32[classes]) and are fitted
+in closed form on the real traduttore landmark fixture so that their answers
+mean something, in a few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
+CLIP = FIXTURES / "dpan_clip.mp4"
+MPDATA_NPZ = FIXTURES / "traduttore_mpdata_subset.npz"
+
+
+def _hand_features(frames: np.ndarray) -> np.ndarray:
+    """Mean over frames of the hand points (NaN -> 0): the numpy twin of the TF graph below."""
+    from asl_live.layout import HANDS
+
+    x = np.nan_to_num(frames[:, HANDS, :], nan=0.0)
+    return x.reshape(len(frames), -1).mean(axis=0)
+
+
+def _fit_linear(signs_to_frames: list[tuple[str, np.ndarray]], labels: list[str]):
+    """Ridge regression onto one-hot targets: weights [126, classes], bias [classes]."""
+    X = np.stack([_hand_features(f) for _, f in signs_to_frames])
+    Y = np.zeros((len(X), len(labels)))
+    for i, (s, _) in enumerate(signs_to_frames):
+        Y[i, labels.index(s)] = 1.0
+    mu = X.mean(axis=0)
+    Xc = X - mu
+    W = np.linalg.solve(Xc.T @ Xc + 1e-3 * np.eye(X.shape[1]), Xc.T @ (Y - Y.mean(axis=0)))
+    b = Y.mean(axis=0) - mu @ W
+    # Sharpen the regression scores into logits so that confident answers exist.
+    return (W * 8.0).astype(np.float32), (b * 8.0).astype(np.float32)
+
+
+def build_tflite(path: Path, W: np.ndarray, b: np.ndarray, input_name="inputs", output_name="outputs",
+                 signature="serving_default") -> Path:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+
+    from asl_live.layout import HANDS
+
+    class HandMeanDense(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf.Variable(W, trainable=False)
+            self.b = tf.Variable(b, trainable=False)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 543, 3], tf.float32, name=input_name)])
+        def __call__(self, x):
+            x = tf.where(tf.math.is_nan(x), tf.zeros_like(x), x)
+            hands = tf.gather(x, HANDS.tolist(), axis=1)
+            feat = tf.reduce_mean(tf.reshape(hands, [-1, len(HANDS) * 3]), axis=0)
+            return {output_name: tf.linalg.matvec(self.w, feat, transpose_a=True) + self.b}
+
+    module = HandMeanDense()
+    fn = module.__call__.get_concrete_function()
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([fn], module)
+    data = conv.convert()
+    if signature != "serving_default":
+        # Re-export under another signature key to get a model with a foreign contract.
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as d:
+            tf.saved_model.save(module, d, signatures={signature: fn})
+            data = tf.lite.TFLiteConverter.from_saved_model(d, signature_keys=[signature]).convert()
+    path.write_bytes(data)
+    return path
+
+
+def traduttore_sequences() -> list[tuple[str, np.ndarray]]:
+    """The 144 real traduttore sequences as (sign, float32[20, 543, 3])."""
+    from asl_live.mpdata import to_gislr
+
+    z = np.load(MPDATA_NPZ, allow_pickle=False)
+    return [(str(s), to_gislr(v)) for s, v in zip(z["sign"], z["vectors"])]
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> tuple[Path, Path]:
+    """(model.tflite, label map) of a real 6-sign TFLite model fitted on the traduttore fixture."""
+    from asl_live.gislr import write_label_map
+
+    d = tmp_path_factory.mktemp("tiny_model")
+    seqs = traduttore_sequences()
+    labels = sorted({s for s, _ in seqs})
+    W, b = _fit_linear(seqs, labels)
+    model = build_tflite(d / "model.tflite", W, b)
+    labels_path = write_label_map(d / "labels.json", labels)
+    return model, labels_path
+
+
+@pytest.fixture(scope="session")
+def wrong_signature_model(tmp_path_factory) -> Path:
+    """A real TFLite model whose signature is not the competition's (`predict(x) -> y`)."""
+    d = tmp_path_factory.mktemp("wrong_sig")
+    W = np.zeros((126, 6), np.float32)
+    b = np.zeros(6, np.float32)
+    return build_tflite(d / "wrong.tflite", W, b, input_name="x", output_name="y", signature="predict")
+
+
+@pytest.fixture(scope="session")
+def clip() -> Path:
+    return CLIP
+
+
+def run_cli(*args, env=None, timeout=300, stdin=None):
+    """Run `python -m asl_live ARGS` in a fresh process; returns CompletedProcess (text)."""
+    import subprocess
+
+    e = dict(os.environ)
+    e.pop("DISPLAY", None)
+    e.pop("WAYLAND_DISPLAY", None)
+    if env:
+        e.update(env)
+    return subprocess.run([sys.executable, "-m", "asl_live", *map(str, args)], capture_output=True,
+                          text=True, env=e, timeout=timeout, cwd=REPO, stdin=stdin)
