@@ -1,0 +1,133 @@
+"""import-mpdata on real MP_Data fixtures: layout, NaN rules, names, signers, resume."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from asl_live import mpdata
+from asl_live.gislr import Dataset
+from asl_live.layout import FACE, LEFT_HAND, POSE, RIGHT_HAND
+from train import import_mpdata
+from train.importing import stable_id
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def competition_load(path):
+    data = pd.read_parquet(path, columns=["x", "y", "z"])
+    return data.values.reshape(len(data) // 543, 543, 3).astype(np.float32)
+
+
+def test_folder_layout_round_trip(tmp_path):
+    out = tmp_path / "ds"
+    assert import_mpdata.main([str(FIXTURES / "mp_data"), "--out", str(out), "--participant", "7",
+                               "--quiet"]) == 0
+    ds = Dataset(out)
+    rows = ds.samples()
+    assert sorted(r.sign for r in rows) == ["hello", "water"]
+    assert {r.participant_id for r in rows} == {7}
+    for r in rows:
+        frames = competition_load(out / r.path)
+        raw = np.stack([np.load(FIXTURES / "mp_data" / "MP_Data" / r.sign / ("60" if r.sign == "hello" else "0")
+                                / f"{i}.npy") for i in range(5)])
+        assert frames.shape == (5, 543, 3)
+        assert np.isnan(frames[:, FACE]).all()  # 258-value frames have no face
+        # pose x,y,z in GISLR rows, visibility dropped
+        np.testing.assert_allclose(frames[:, POSE], raw[:, :132].reshape(5, 33, 4)[:, :, :3])
+        left, right = raw[:, 132:195].reshape(5, 21, 3), raw[:, 195:].reshape(5, 21, 3)
+        for rows_, part in ((LEFT_HAND, left), (RIGHT_HAND, right)):
+            seen = np.any(part != 0, axis=(1, 2))
+            assert np.isnan(frames[~seen, rows_]).all()  # zeros became NaN
+            np.testing.assert_allclose(frames[seen, rows_], part[seen])
+    assert set(ds.label_map()) == {"hello", "water"}
+
+
+def _write_mpdata(root: Path, vectors, signs, seqs):
+    for v, s, q in zip(vectors, signs, seqs):
+        d = root / "MP_Data" / s / q
+        d.mkdir(parents=True)
+        for i, f in enumerate(v):
+            np.save(d / f"{i}.npy", f)
+
+
+def test_signers_names_and_resume(tmp_path):
+    d = np.load(FIXTURES / "traduttore_mpdata_subset.npz")
+    # two of every sign x signer, thank-you among them
+    pick = [i for s in np.unique(d["sign"]) for w in np.unique(d["signer"])
+            for i in np.flatnonzero((d["sign"] == s) & (d["signer"] == w))[:2]]
+    signs, seqs, who = d["sign"][pick], d["sequence"][pick], d["signer"][pick]
+    _write_mpdata(tmp_path / "src", d["vectors"][pick], signs, seqs)
+    signers = tmp_path / "signers.csv"
+    with open(signers, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["sign", "sequence", "signer"])
+        w.writerows(zip(signs, seqs, who))
+
+    out = tmp_path / "ds"
+    s1 = import_mpdata.import_mpdata(tmp_path / "src", out, signers=signers, progress=False)
+    assert s1["added"] == len(pick)
+    rows = {r.sequence_id: r for r in Dataset(out).samples()}
+    assert len(rows) == len(pick)
+    pid_of = {}
+    for k, i in enumerate(pick):
+        r = rows[stable_id(f"mpdata:{signs[k]}/{seqs[k]}")]
+        assert r.sign == ("thankyou" if signs[k] == "thank-you" else signs[k])
+        pid_of.setdefault(who[k], set()).add(r.participant_id)
+        np.testing.assert_array_equal(competition_load(out / r.path), mpdata.to_gislr(d["vectors"][i]))
+    # one stable participant id per signer, distinct between the two signers
+    assert all(len(v) == 1 for v in pid_of.values()) and len(pid_of) == 2
+    assert len(set.union(*pid_of.values())) == 2
+    assert "thankyou" in {r.sign for r in rows.values()}
+
+    # a second run adds nothing (resume without duplicates), same ids
+    s2 = import_mpdata.import_mpdata(tmp_path / "src", out, signers=signers, progress=False)
+    assert (s2["added"], s2["skipped"]) == (0, len(pick))
+    assert len(Dataset(out).samples()) == len(pick)
+
+
+def test_interrupted_import_resumes(tmp_path, monkeypatch):
+    src = FIXTURES / "mp_data"
+    out = tmp_path / "ds"
+    calls = {"n": 0}
+    real = mpdata.to_gislr
+
+    def dies_on_second(v):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(v)
+
+    monkeypatch.setattr(import_mpdata.mpdata, "to_gislr", dies_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        import_mpdata.import_mpdata(src, out, progress=False)
+    assert len(Dataset(out).samples()) == 1  # the first one was committed on the way out
+    monkeypatch.setattr(import_mpdata.mpdata, "to_gislr", real)
+    s = import_mpdata.import_mpdata(src, out, progress=False)
+    assert (s["added"], s["skipped"]) == (1, 1)
+    rows = Dataset(out).samples()
+    assert len(rows) == len({r.sequence_id for r in rows}) == 2
+
+
+def test_bad_input_is_one_line_exit_2(tmp_path, capsys):
+    from asl_live.errors import run_main
+
+    assert run_main(import_mpdata.main, [str(tmp_path / "nope"), "--out", str(tmp_path / "o")],
+                    prog="asl-train import-mpdata") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no such folder" in err[0]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    assert run_main(import_mpdata.main, [str(FIXTURES / "mp_data"), "--out", str(tmp_path / "o"),
+                                         "--signers", str(bad)], prog="x") == 2
+
+
+def test_gislr_spelling():
+    g = import_mpdata.gislr_name
+    assert g("thank-you") == g("Thank You") == g("thank_you") == "thankyou"
+    assert g("tv") == "TV" and g("call on phone") == "callonphone"
+    assert g("hello") == "hello" and g("a lot") == "a lot"
