@@ -1,0 +1,324 @@
+"""The window's picture: camera image, landmarks and the recognition HUD, drawn with OpenCV.
+
+`render` is pure (image and frame in, a new BGR image out) so it can be tested
+and benchmarked without a display. Mirroring is for display only: the frame
+handed in is always the unmirrored one the model saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from .layout import FACE, LEFT_HAND, LIPS_FACE_INDEX, POSE, RIGHT_HAND
+
+if TYPE_CHECKING:  # the classifier module loads a TFLite runtime; the overlay only reads its results
+    from .classifier import Prediction
+
+
+@dataclass
+class HUD:
+    status: str                       # "no hands" | "signing" | "recognised" | "paused" | "recording"
+    last: "Prediction | None" = None  # most recent result: large, with a confidence bar and its top-3
+    history: list[str] = field(default_factory=list)  # recent recognised signs, oldest first
+    fps: float = 0.0
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    mirrored: bool = True
+    source: str = ""
+    banner: str | None = None         # big centred message, e.g. a recording countdown
+
+
+# MediaPipe's 21-point hand topology (mediapipe.solutions.hands.HAND_CONNECTIONS),
+# written out because importing mediapipe costs ~0.6 s and the window needs none of it.
+HAND_CONNECTIONS = (
+    (0, 1), (1, 2), (2, 3), (3, 4),          # thumb
+    (0, 5), (5, 6), (6, 7), (7, 8),          # index
+    (5, 9), (9, 10), (10, 11), (11, 12),     # middle
+    (9, 13), (13, 14), (14, 15), (15, 16),   # ring
+    (13, 17), (0, 17), (17, 18), (18, 19), (19, 20),  # pinky and the palm's edge
+)
+# Upper body of MediaPipe's 33-point pose (a subset of POSE_CONNECTIONS): shoulders,
+# arms and the pose model's own hand points. Hips are left out: in a webcam view
+# they are below the picture, guessed, and say nothing about a sign.
+POSE_UPPER_CONNECTIONS = (
+    (11, 12), (11, 13), (13, 15), (12, 14), (14, 16),
+    (15, 17), (15, 19), (15, 21), (17, 19),
+    (16, 18), (16, 20), (16, 22), (18, 20),
+)
+POSE_UPPER_POINTS = tuple(sorted({i for c in POSE_UPPER_CONNECTIONS for i in c}))
+# Lip contours as closed polygons of face-mesh indices; layout.LIPS_FACE_INDEX lists
+# upper-outer (0-10), lower-outer (11-19), upper-inner (20-29), lower-inner (30-39).
+_L = LIPS_FACE_INDEX
+LIPS_OUTER = np.concatenate([_L[0:11], _L[11:20][::-1]])
+LIPS_INNER = np.concatenate([_L[20:30], _L[30:40][::-1]])
+
+# Colours are BGR.
+STATUS_COLOURS = {
+    "no hands": (130, 130, 130),
+    "signing": (0, 170, 255),     # amber
+    "recognised": (60, 200, 60),  # green
+    "paused": (230, 150, 40),     # blue
+    "recording": (40, 40, 230),   # red
+}
+LEFT_HAND_COLOUR = (80, 220, 255)    # the signer's left hand: warm yellow
+RIGHT_HAND_COLOUR = (255, 200, 60)   # the signer's right hand: cyan-blue
+POSE_COLOUR = (200, 200, 200)
+LIPS_COLOUR = (120, 120, 255)
+WHITE = (255, 255, 255)
+GREY = (170, 170, 170)
+FONT = cv2.FONT_HERSHEY_DUPLEX
+CANVAS_BG = (30, 26, 24)
+
+
+def _shade(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, keep: float = 0.35) -> None:
+    """Darken a rectangle in place so text on it reads on any background."""
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 > x0 and y1 > y0:
+        roi = img[y0:y1, x0:x1]
+        cv2.convertScaleAbs(roi, roi, alpha=keep)
+
+
+def _text(img, s: str, org, scale: float, colour=WHITE, thick: int = 1) -> None:
+    cv2.putText(img, s, org, FONT, scale, colour, thick, cv2.LINE_AA)
+
+
+def _text_width(s: str, scale: float, thick: int = 1) -> int:
+    return cv2.getTextSize(s, FONT, scale, thick)[0][0]
+
+
+def _fit_scale(s: str, scale: float, thick: int, max_w: int) -> float:
+    w = _text_width(s, scale, thick)
+    return scale if w <= max_w else scale * max_w / w
+
+
+@lru_cache(maxsize=4)
+def _background(w: int, h: int) -> np.ndarray:
+    # Broadcasting a BGR tuple over a whole picture costs ~5 ms in numpy; a copy costs 0.05.
+    return cv2.rectangle(np.zeros((h, w, 3), np.uint8), (0, 0), (w, h), CANVAS_BG, -1)
+
+
+def _place_image(image: np.ndarray | None, size: tuple[int, int], mirrored: bool):
+    """The canvas with the image letterboxed into it, and the image's rectangle (x, y, w, h)."""
+    W, H = size
+    canvas = _background(W, H).copy()
+    if image is None:
+        # A replay has no picture: fit a 4:3 area, the usual webcam shape, for the skeleton.
+        w, h = (W, W * 3 // 4) if W * 3 <= H * 4 else (H * 4 // 3, H)
+        return canvas, ((W - w) // 2, (H - h) // 2, w, h)
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    ih, iw = image.shape[:2]
+    k = min(W / iw, H / ih)
+    w, h = max(1, round(iw * k)), max(1, round(ih * k))
+    x, y = (W - w) // 2, (H - h) // 2
+    roi = canvas[y:y + h, x:x + w]
+    if (w, h) == (iw, ih):
+        roi[:] = image
+    else:
+        cv2.resize(image, (w, h), dst=roi, interpolation=cv2.INTER_LINEAR)
+    if mirrored:
+        cv2.flip(roi, 1, dst=roi)
+    return canvas, (x, y, w, h)
+
+
+SHIFT = 4  # fractional bits of pixel positions: sub-pixel, anti-aliased lines
+
+
+def _to_pixels(points: np.ndarray, w: int, h: int, mirrored: bool) -> tuple[np.ndarray, np.ndarray]:
+    """int32[N, 2] pixel positions (fixed-point, SHIFT fractional bits) and bool[N] seen."""
+    seen = ~np.isnan(points[:, :2]).any(axis=1)
+    px = np.nan_to_num(points[:, 0], nan=0.0)
+    py = np.nan_to_num(points[:, 1], nan=0.0)
+    if mirrored:
+        px = 1.0 - px
+    # Points can lie outside the picture (pose below the frame); clip to keep ints sane.
+    px = np.clip(px, -1.0, 2.0) * w
+    py = np.clip(py, -1.0, 2.0) * h
+    return (np.stack([px, py], axis=1) * (1 << SHIFT)).astype(np.int32), seen
+
+
+def _segments(pts, seen, edges) -> list[np.ndarray]:
+    return [pts[[a, b]] for a, b in edges if seen[a] and seen[b]]
+
+
+def draw_landmarks(img: np.ndarray, frame: np.ndarray, mirrored: bool) -> None:
+    """Hands with their bones, the upper-body pose and the lips, drawn in place.
+
+    `img` is the picture area only (a view into the canvas), so whatever lies
+    outside the camera's view is clipped at its edges.
+    """
+    h, w = img.shape[:2]
+    s = max(1, round(h / 480))  # line width grows with the picture
+    pose = frame[POSE]
+    pose_pts, pose_seen = _to_pixels(pose, w, h, mirrored)
+    upper = np.zeros_like(pose_seen)
+    upper[list(POSE_UPPER_POINTS)] = pose_seen[list(POSE_UPPER_POINTS)]
+    segs = _segments(pose_pts, upper, POSE_UPPER_CONNECTIONS)
+    if segs:
+        cv2.polylines(img, segs, False, POSE_COLOUR, s, cv2.LINE_AA, SHIFT)
+    for i in POSE_UPPER_POINTS:
+        if upper[i]:
+            cv2.circle(img, tuple(pose_pts[i]), (2 * s) << SHIFT, POSE_COLOUR, -1, cv2.LINE_AA, SHIFT)
+
+    face = frame[FACE]
+    for contour in (LIPS_OUTER, LIPS_INNER):
+        pts, seen = _to_pixels(face[contour], w, h, mirrored)
+        if seen.all():
+            cv2.polylines(img, [pts], True, LIPS_COLOUR, s, cv2.LINE_AA, SHIFT)
+
+    for rows, colour in ((LEFT_HAND, LEFT_HAND_COLOUR), (RIGHT_HAND, RIGHT_HAND_COLOUR)):
+        pts, seen = _to_pixels(frame[rows], w, h, mirrored)
+        if seen.any():
+            # A dark outline under each bone keeps the hand visible on skin and bright walls.
+            segs = _segments(pts, seen, HAND_CONNECTIONS)
+            cv2.polylines(img, segs, False, (0, 0, 0), 2 * s + 2, cv2.LINE_AA, SHIFT)
+            cv2.polylines(img, segs, False, colour, 2 * s, cv2.LINE_AA, SHIFT)
+            for i in np.flatnonzero(seen):
+                cv2.circle(img, tuple(pts[i]), (2 * s + 1) << SHIFT, (0, 0, 0), -1, cv2.LINE_AA, SHIFT)
+                cv2.circle(img, tuple(pts[i]), (2 * s) << SHIFT, WHITE, -1, cv2.LINE_AA, SHIFT)
+
+
+def _score_colour(score: float):
+    if score >= 0.6:
+        return (60, 200, 60)
+    if score >= 0.3:
+        return (0, 190, 255)
+    return (60, 60, 230)
+
+
+def _bar(img, x, y, w, h, frac, colour) -> None:
+    cv2.rectangle(img, (x, y), (x + w, y + h), (70, 70, 70), -1)
+    fill = int(round(w * min(max(frac, 0.0), 1.0)))
+    if fill:
+        cv2.rectangle(img, (x, y), (x + fill, y + h), colour, -1)
+    cv2.rectangle(img, (x, y), (x + w, y + h), (200, 200, 200), 1)
+
+
+def _draw_top_bar(img, hud: HUD, k: float) -> None:
+    W = img.shape[1]
+    bar_h = int(50 * k)
+    _shade(img, 0, 0, W, bar_h)
+    # Status pill: the one thing a signer glances at, in a colour that says it.
+    label = hud.status.upper()
+    colour = STATUS_COLOURS.get(hud.status, GREY)
+    sc, th = 0.75 * k, max(1, round(2 * k))
+    tw = _text_width(label, sc, th)
+    pad = int(12 * k)
+    x0, y0, y1 = int(10 * k), int(8 * k), bar_h - int(8 * k)
+    cv2.rectangle(img, (x0, y0), (x0 + tw + 2 * pad, y1), colour, -1, cv2.LINE_AA)
+    text_colour = (0, 0, 0) if sum(colour) > 380 else WHITE
+    _text(img, label, (x0 + pad, (y0 + y1) // 2 + int(9 * k)), sc, text_colour, th)
+    x = x0 + tw + 2 * pad + int(14 * k)
+    src = hud.source + ("  (mirrored)" if hud.mirrored else "")
+    right = f"{hud.fps:5.1f} FPS"
+    rw = _text_width(right, 0.7 * k, max(1, round(2 * k)))
+    if src:
+        sc_src = _fit_scale(src, 0.6 * k, 1, W - x - rw - int(30 * k))
+        _text(img, src, (x, (y0 + y1) // 2 + int(8 * k)), sc_src, GREY, 1)
+    _text(img, right, (W - rw - int(12 * k), (y0 + y1) // 2 + int(9 * k)), 0.7 * k, WHITE,
+          max(1, round(2 * k)))
+    if hud.stage_ms:
+        stages = "   ".join(f"{name} {ms:.1f} ms" for name, ms in hud.stage_ms.items())
+        sc = 0.5 * k
+        sw = _text_width(stages, sc)
+        _shade(img, W - sw - int(20 * k), bar_h, W, bar_h + int(26 * k))
+        _text(img, stages, (W - sw - int(10 * k), bar_h + int(19 * k)), sc, GREY, 1)
+
+
+def _draw_result_panel(img, hud: HUD, k: float) -> None:
+    H, W = img.shape[:2]
+    panel_h = int(170 * k)
+    top = H - panel_h
+    _shade(img, 0, top, W, H, keep=0.25)
+    margin = int(16 * k)
+    split = int(W * 0.62)  # left: the answer; right: its top-3
+    last = hud.last
+    if last is None:
+        _text(img, "sign in front of the camera", (margin, top + int(62 * k)), 0.9 * k, GREY, 1)
+    else:
+        unknown = last.sign == "unknown"
+        word = last.sign
+        th = max(2, round(3 * k))
+        sc = _fit_scale(word, 2.2 * k, th, split - 2 * margin)
+        colour = GREY if unknown else WHITE
+        _text(img, word, (margin, top + int(68 * k)), sc, colour, th)
+        bw, bh = split - 2 * margin - int(80 * k), int(20 * k)
+        by = top + int(84 * k)
+        _bar(img, margin, by, bw, bh, last.score, _score_colour(last.score))
+        _text(img, f"{100 * last.score:.0f}%", (margin + bw + int(10 * k), by + bh - int(3 * k)),
+              0.7 * k, WHITE, max(1, round(2 * k)))
+        x = split
+        _text(img, "top 3", (x, top + int(26 * k)), 0.55 * k, GREY, 1)
+        for j, (name, p) in enumerate(last.top[:3]):
+            y = top + int((50 + 28 * j) * k)
+            nm_sc = _fit_scale(name, 0.65 * k, 1, int(W * 0.2))
+            _text(img, name, (x, y), nm_sc, WHITE if j == 0 and not unknown else GREY, 1)
+            bx = x + int(W * 0.21)
+            _bar(img, bx, y - int(14 * k), W - bx - int(70 * k), int(14 * k), p, _score_colour(p))
+            _text(img, f"{100 * p:.0f}%", (W - int(62 * k), y), 0.55 * k, GREY, 1)
+    _draw_history(img, hud.history, top + int(124 * k), margin, k)
+
+
+def _draw_history(img, history: list[str], y: int, margin: int, k: float) -> None:
+    """Recent signs as chips, newest at the right end, as many as fit."""
+    W = img.shape[1]
+    sc = 0.6 * k
+    pad, gap, h = int(10 * k), int(8 * k), int(32 * k)
+    if not history:
+        return
+    _text(img, "recent", (margin, y + int(22 * k)), 0.5 * k, GREY, 1)
+    x_min = margin + _text_width("recent", 0.5 * k) + int(12 * k)
+    chips, x = [], W - margin
+    for n, word in enumerate(reversed(history)):
+        w = _text_width(word, sc) + 2 * pad
+        if x - w < x_min:
+            break
+        x -= w
+        chips.append((x, word, w, n))
+        x -= gap
+    for x, word, w, n in chips:
+        fresh = n == 0
+        cv2.rectangle(img, (x, y), (x + w, y + h), (90, 160, 60) if fresh else (75, 70, 65), -1,
+                      cv2.LINE_AA)
+        _text(img, word, (x + pad, y + h - int(10 * k)), sc, WHITE, 1)
+
+
+def _draw_banner(img, text: str, k: float, colour) -> None:
+    H, W = img.shape[:2]
+    th = max(2, round(3 * k))
+    sc = _fit_scale(text, 1.5 * k, th, W - int(120 * k))
+    (tw, tht), base = cv2.getTextSize(text, FONT, sc, th)
+    cx, cy = W // 2, int(H * 0.42)
+    pad = int(24 * k)
+    x0, y0, x1, y1 = cx - tw // 2 - pad, cy - tht - pad, cx + tw // 2 + pad, cy + base + pad
+    _shade(img, x0, y0, x1, y1, keep=0.2)
+    cv2.rectangle(img, (x0, y0), (x1, y1), colour, max(2, round(3 * k)), cv2.LINE_AA)
+    _text(img, text, (cx - tw // 2, cy), sc, WHITE, th)
+
+
+def render(image: np.ndarray | None, frame: np.ndarray | None, hud: HUD,
+           size: tuple[int, int] = (960, 720)) -> np.ndarray:
+    """Draw one window picture of `size` (width, height).
+
+    `image` is the BGR camera picture (None for a parquet replay: a dark canvas),
+    `frame` its float32[543, 3] landmarks or None. Neither is modified.
+    """
+    canvas, (x, y, w, h) = _place_image(image, size, hud.mirrored)
+    if frame is not None:
+        draw_landmarks(canvas[y:y + h, x:x + w], np.asarray(frame, dtype=np.float32), hud.mirrored)
+    k = size[1] / 720
+    if hud.status == "paused":
+        _shade(canvas, 0, 0, size[0], size[1], keep=0.6)
+    _draw_top_bar(canvas, hud, k)
+    _draw_result_panel(canvas, hud, k)
+    colour = STATUS_COLOURS.get(hud.status, GREY)
+    if hud.banner:
+        _draw_banner(canvas, hud.banner, k, colour)
+    elif hud.status == "paused":
+        _draw_banner(canvas, "paused - space to resume", k, colour)
+    return canvas

@@ -1,0 +1,145 @@
+"""The app's OpenCV window, and the check that a display exists before opening one.
+
+OpenCV's Qt backend does not raise when it cannot reach a display: it aborts
+the whole process (SIGABRT, "could not connect to display"). So every window
+is preceded by `require_display()`, which turns that into a one-line UserError.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+from .errors import UserError
+
+NO_DISPLAY_HELP = ("run under xvfb-run (e.g. `xvfb-run -a asl-live ...`), set DISPLAY "
+                   "to a running X server, or use --headless")
+
+
+def _x_socket_reachable(display: str) -> bool:
+    """Whether an X server accepts connections at `display` (":0", "host:10.0", "unix:1").
+
+    Only used where libX11 cannot be loaded to ask it directly.
+    """
+    host, _, rest = display.rpartition(":")
+    try:
+        number = int(rest.split(".")[0])
+    except ValueError:
+        return False
+    if host in ("", "unix") or host.startswith("/"):
+        path = host if host.startswith("/") else f"/tmp/.X11-unix/X{number}"
+        candidates = [path, "\0" + path]  # Linux also listens on the abstract namespace
+        for addr in candidates:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(2)
+                try:
+                    s.connect(addr)
+                    return True
+                except OSError:
+                    continue
+        if host:
+            return False
+        host = "localhost"
+    try:
+        with socket.create_connection((host, 6000 + number), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _x_display_opens(display: str) -> bool | None:
+    """Open and close an X connection with libX11 (auth included); None when libX11 is missing."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("X11")
+    if not name:
+        return None
+    try:
+        xlib = ctypes.CDLL(name)
+    except OSError:
+        return None
+    xlib.XOpenDisplay.restype = ctypes.c_void_p
+    xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    handle = xlib.XOpenDisplay(display.encode())
+    if not handle:
+        return False
+    xlib.XCloseDisplay(handle)
+    return True
+
+
+def require_display() -> None:
+    """Raise UserError (one line, saying how to get a display) when no window can be opened."""
+    if not sys.platform.startswith("linux"):
+        return  # macOS and Windows windows need no X server
+    display = os.environ.get("DISPLAY", "")
+    if not display:
+        if os.environ.get("WAYLAND_DISPLAY"):
+            raise UserError("Wayland session without X: the window needs XWayland (DISPLAY unset); "
+                            "enable XWayland, " + NO_DISPLAY_HELP)
+        raise UserError("no display (DISPLAY is not set): " + NO_DISPLAY_HELP)
+    opens = _x_display_opens(display)
+    if opens is None:
+        opens = _x_socket_reachable(display)
+    if not opens:
+        raise UserError(f"cannot open the X display {display!r} (no server there, or no "
+                        "permission): " + NO_DISPLAY_HELP)
+
+
+KEYS = {
+    ord("q"): "quit", ord("Q"): "quit", 27: "quit",  # Esc
+    ord(" "): "pause",
+    ord("m"): "mirror", ord("M"): "mirror",
+    ord("r"): "record", ord("R"): "record",
+}
+
+
+class Window:
+    """A resizable OpenCV window; `show` draws a picture and reports the key pressed."""
+
+    def __init__(self, title: str = "asl-live"):
+        require_display()
+        # opencv-contrib-python's Qt has only the xcb plugin; on Wayland it must go through XWayland.
+        os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+        import cv2
+
+        self._cv2 = cv2
+        self.title = title
+        self._sized = False
+        self._open = True
+        # GUI_NORMAL: no Qt toolbar or status bar, just the picture; KEEPRATIO on resize.
+        cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
+
+    def show(self, image) -> str | None:
+        """Show `image` (BGR) and poll the keyboard once: "quit", "pause", "mirror", "record" or None."""
+        cv2 = self._cv2
+        if not self._open:
+            return "quit"
+        if not self._sized:
+            cv2.resizeWindow(self.title, image.shape[1], image.shape[0])
+            self._sized = True
+        cv2.imshow(self.title, image)
+        key = cv2.waitKey(1)
+        # Closing the window with its title-bar button leaves no key: ask whether it is still visible.
+        if cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
+            self._open = False
+            return "quit"
+        # Exact codes only: masking to 8 bits would turn arrow keys (0xFF51...) into letters.
+        return KEYS.get(key)
+
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            try:
+                self._cv2.destroyWindow(self.title)
+                self._cv2.waitKey(1)  # let Qt process the close so the window disappears now
+            except self._cv2.error:
+                pass
+
+    def __enter__(self) -> "Window":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
