@@ -108,3 +108,130 @@ def wait_for(condition, timeout: float = 20.0, interval: float = 0.1) -> bool:
             return True
         time.sleep(interval)
     return bool(condition())
+
+
+# --------------------------------------------------------------------------- keys and windows
+# Talks to the X server through libX11 with ctypes: OpenCV itself links libX11, so
+# it is there wherever a window can open, and no extra package (xdotool, Xlib) is needed.
+
+def _xlib():
+    import ctypes
+    import ctypes.util
+
+    x = ctypes.CDLL(ctypes.util.find_library("X11"))
+    vp, c_ulong = ctypes.c_void_p, ctypes.c_ulong
+    x.XOpenDisplay.restype = vp
+    x.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x.XCloseDisplay.argtypes = [vp]
+    x.XDefaultRootWindow.restype = c_ulong
+    x.XDefaultRootWindow.argtypes = [vp]
+    x.XQueryTree.argtypes = [vp, c_ulong, ctypes.POINTER(c_ulong), ctypes.POINTER(c_ulong),
+                             ctypes.POINTER(ctypes.POINTER(c_ulong)), ctypes.POINTER(ctypes.c_uint)]
+    x.XFetchName.argtypes = [vp, c_ulong, ctypes.POINTER(ctypes.c_char_p)]
+    x.XFree.argtypes = [vp]
+    x.XStringToKeysym.restype = c_ulong
+    x.XStringToKeysym.argtypes = [ctypes.c_char_p]
+    x.XKeysymToKeycode.restype = ctypes.c_ubyte
+    x.XKeysymToKeycode.argtypes = [vp, c_ulong]
+    x.XSendEvent.argtypes = [vp, c_ulong, ctypes.c_int, ctypes.c_long, vp]
+    x.XSetInputFocus.argtypes = [vp, c_ulong, ctypes.c_int, c_ulong]
+    x.XFlush.argtypes = [vp]
+    x.XSync.argtypes = [vp, ctypes.c_int]
+    x.XInternAtom.restype = c_ulong
+    x.XInternAtom.argtypes = [vp, ctypes.c_char_p, ctypes.c_int]
+    x.XGetWindowAttributes.argtypes = [vp, c_ulong, vp]
+    x.XTranslateCoordinates.argtypes = [vp, c_ulong, c_ulong, ctypes.c_int, ctypes.c_int,
+                                        ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int),
+                                        ctypes.POINTER(c_ulong)]
+    return x
+
+
+class XClient:
+    """A connection to an X display for finding windows by title and sending them keys."""
+
+    def __init__(self, display: str):
+        self.x = _xlib()
+        self.dpy = self.x.XOpenDisplay(display.encode())
+        if not self.dpy:
+            raise RuntimeError(f"cannot open X display {display}")
+
+    def close(self) -> None:
+        if self.dpy:
+            self.x.XCloseDisplay(self.dpy)
+            self.dpy = None
+
+    def __enter__(self) -> "XClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def windows(self, title: str) -> list[int]:
+        """Ids of the windows named `title`, searched depth-first from the root."""
+        import ctypes
+
+        x, found, stack = self.x, [], [x_root := self.x.XDefaultRootWindow(self.dpy)]
+        del x_root
+        while stack:
+            w = stack.pop()
+            name = ctypes.c_char_p()
+            if x.XFetchName(self.dpy, w, ctypes.byref(name)) and name.value is not None:
+                if name.value.decode(errors="replace") == title:
+                    found.append(w)
+                x.XFree(name)
+            root, parent = ctypes.c_ulong(), ctypes.c_ulong()
+            children, n = ctypes.POINTER(ctypes.c_ulong)(), ctypes.c_uint()
+            if x.XQueryTree(self.dpy, w, ctypes.byref(root), ctypes.byref(parent),
+                            ctypes.byref(children), ctypes.byref(n)):
+                stack.extend(children[i] for i in range(n.value))
+                if children:
+                    x.XFree(children)
+        return found
+
+    def origin(self, window: int) -> tuple[int, int]:
+        """The window's top-left corner in screen pixels."""
+        import ctypes
+
+        ox, oy, child = ctypes.c_int(), ctypes.c_int(), ctypes.c_ulong()
+        self.x.XTranslateCoordinates(self.dpy, window, self.x.XDefaultRootWindow(self.dpy), 0, 0,
+                                     ctypes.byref(ox), ctypes.byref(oy), ctypes.byref(child))
+        return ox.value, oy.value
+
+    def key(self, window: int, keysym: str) -> None:
+        """Press and release one key (an X keysym name: "q", "space", "Escape") in `window`."""
+        import ctypes
+
+        class XKeyEvent(ctypes.Structure):
+            _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+                        ("display", ctypes.c_void_p), ("window", ctypes.c_ulong),
+                        ("root", ctypes.c_ulong), ("subwindow", ctypes.c_ulong), ("time", ctypes.c_ulong),
+                        ("x", ctypes.c_int), ("y", ctypes.c_int), ("x_root", ctypes.c_int),
+                        ("y_root", ctypes.c_int), ("state", ctypes.c_uint), ("keycode", ctypes.c_uint),
+                        ("same_screen", ctypes.c_int), ("pad", ctypes.c_long * 16)]  # XEvent is 24 longs
+
+        x = self.x
+        code = x.XKeysymToKeycode(self.dpy, x.XStringToKeysym(keysym.encode()))
+        x.XSetInputFocus(self.dpy, window, 2, 0)  # RevertToParent, CurrentTime
+        for event_type, mask in ((2, 1 << 0), (3, 1 << 1)):  # KeyPress/KeyPressMask, KeyRelease/...
+            ev = XKeyEvent(type=event_type, send_event=1, display=self.dpy, window=window,
+                           root=x.XDefaultRootWindow(self.dpy), subwindow=0, time=0, x=1, y=1,
+                           x_root=1, y_root=1, state=0, keycode=code, same_screen=1)
+            x.XSendEvent(self.dpy, window, 1, mask, ctypes.byref(ev))
+        x.XSync(self.dpy, 0)
+
+    def close_window(self, window: int) -> None:
+        """Ask `window` to close, as a window manager does when its close button is clicked."""
+        import ctypes
+
+        class XClientMessageEvent(ctypes.Structure):
+            _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+                        ("display", ctypes.c_void_p), ("window", ctypes.c_ulong),
+                        ("message_type", ctypes.c_ulong), ("format", ctypes.c_int),
+                        ("l", ctypes.c_long * 5), ("pad", ctypes.c_long * 12)]
+
+        x = self.x
+        ev = XClientMessageEvent(type=33, send_event=1, display=self.dpy, window=window,  # ClientMessage
+                                 message_type=x.XInternAtom(self.dpy, b"WM_PROTOCOLS", 0), format=32)
+        ev.l[0] = x.XInternAtom(self.dpy, b"WM_DELETE_WINDOW", 0)
+        x.XSendEvent(self.dpy, window, 0, 0, ctypes.byref(ev))
+        x.XSync(self.dpy, 0)
