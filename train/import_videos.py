@@ -75,7 +75,21 @@ def find_videos(src: str | os.PathLike) -> list[Video]:
 def _init_worker() -> None:
     from asl_live.extract import quiet_native_logs
 
-    quiet_native_logs(os.environ.get("ASL_LIVE_VERBOSE") == "1")
+    verbose = os.environ.get("ASL_LIVE_VERBOSE") == "1"
+    quiet_native_logs(verbose)
+    if not verbose:
+        # MediaPipe/absl and FFmpeg write straight to fd 2 from C++, past any env setting;
+        # a worker reports its failures as return values, so its stderr is only that noise.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _extract(path: str):
@@ -108,10 +122,11 @@ def import_videos(src, out, participant: int = 0, jobs: int | None = None,
     dataset = Dataset(out)
     failed: list[tuple[str, str]] = []
     added = 0
-    with BatchWriter(dataset, every=10) as writer:
+    # A video costs about a second to extract; committing each one costs milliseconds.
+    with BatchWriter(dataset, every=1) as writer:
         todo = [v for v in videos if not writer.has(stable_id(v.key))]
         skipped = len(videos) - len(todo)
-        jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+        jobs = max(1, min(jobs or available_cores(), len(todo) or 1))
         bar = tqdm(total=len(todo), desc="import-videos", unit="video", disable=not progress, file=sys.stderr)
         # spawn, not fork: the caller may hold threads (TensorFlow, tqdm) that fork would copy half-way
         with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_init_worker) as pool:
