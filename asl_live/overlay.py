@@ -102,28 +102,34 @@ def _background(w: int, h: int) -> np.ndarray:
     return cv2.rectangle(np.zeros((h, w, 3), np.uint8), (0, 0), (w, h), CANVAS_BG, -1)
 
 
-def _place_image(image: np.ndarray | None, size: tuple[int, int], mirrored: bool):
-    """The canvas with the image letterboxed into it, and the image's rectangle (x, y, w, h)."""
+def picture_rect(image_shape: tuple[int, ...] | None, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Where the picture goes on a canvas of `size` (w, h): (x, y, w, h), letterboxed, centred.
+
+    No picture (a replay): a 4:3 area, the usual webcam shape, for the skeleton.
+    """
     W, H = size
-    canvas = _background(W, H).copy()
-    if image is None:
-        # A replay has no picture: fit a 4:3 area, the usual webcam shape, for the skeleton.
-        w, h = (W, W * 3 // 4) if W * 3 <= H * 4 else (H * 4 // 3, H)
-        return canvas, ((W - w) // 2, (H - h) // 2, w, h)
-    if image.ndim == 2:
-        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    ih, iw = image.shape[:2]
+    ih, iw = image_shape[:2] if image_shape is not None else (3, 4)
     k = min(W / iw, H / ih)
     w, h = max(1, round(iw * k)), max(1, round(ih * k))
-    x, y = (W - w) // 2, (H - h) // 2
+    return (W - w) // 2, (H - h) // 2, w, h
+
+
+def _place_image(image: np.ndarray | None, size: tuple[int, int], mirrored: bool):
+    """The canvas with the image letterboxed into it, and the image's rectangle (x, y, w, h)."""
+    canvas = _background(*size).copy()
+    rect = x, y, w, h = picture_rect(None if image is None else image.shape, size)
+    if image is None:
+        return canvas, rect
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     roi = canvas[y:y + h, x:x + w]
-    if (w, h) == (iw, ih):
+    if (w, h) == (image.shape[1], image.shape[0]):
         roi[:] = image
     else:
         cv2.resize(image, (w, h), dst=roi, interpolation=cv2.INTER_LINEAR)
     if mirrored:
         cv2.flip(roi, 1, dst=roi)
-    return canvas, (x, y, w, h)
+    return canvas, rect
 
 
 SHIFT = 4  # fractional bits of pixel positions: sub-pixel, anti-aliased lines

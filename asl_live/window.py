@@ -121,12 +121,13 @@ class Window:
             cv2.resizeWindow(self.title, image.shape[1], image.shape[0])
             self._sized = True
         cv2.imshow(self.title, image)
-        key = cv2.waitKey(1)
+        # waitKeyEx: full key codes. waitKey masks them to 8 bits, which turns the arrow
+        # keys (0xFF51-0xFF54) into 'Q'-'T' and Left into quit.
+        key = cv2.waitKeyEx(1)
         # Closing the window with its title-bar button leaves no key: ask whether it is still visible.
         if cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
             self._open = False
             return "quit"
-        # Exact codes only: masking to 8 bits would turn arrow keys (0xFF51...) into letters.
         return KEYS.get(key)
 
     def close(self) -> None:

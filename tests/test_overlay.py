@@ -1,0 +1,154 @@
+"""overlay.render on a real frame of a real clip with the landmarks MediaPipe found in it."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from asl_live.classifier import Prediction
+from asl_live.layout import LEFT_HAND, RIGHT_HAND, empty_frames
+from asl_live.overlay import STATUS_COLOURS, HUD, picture_rect, render
+
+SIZE = (960, 720)
+PANEL_TOP = 720 - 170  # the result panel's top edge at 960x720
+
+
+@pytest.fixture(scope="module")
+def real(clip):
+    """(BGR image, its float32[543, 3] landmarks): the frame of `clip` with the most hand points
+    in the part of the picture the HUD leaves uncovered."""
+    from asl_live.extract import HolisticExtractor
+
+    cap = cv2.VideoCapture(str(clip))
+    images = []
+    while True:
+        ok, img = cap.read()
+        if not ok:
+            break
+        images.append(img)
+    cap.release()
+    assert images, f"{clip} gave no frames"
+    with HolisticExtractor(video=True) as extract:
+        frames = [extract(img) for img in images]
+    uncovered = [len(visible(hand_pixels(f, img, mirrored=False))) for img, f in zip(images, frames)]
+    best = int(np.argmax(uncovered))
+    assert uncovered[best] >= 10, "no frame of the clip shows a hand MediaPipe can find"
+    return images[best], frames[best]
+
+
+def hand_pixels(frame, image, mirrored: bool) -> np.ndarray:
+    """int[N, 2] canvas pixels (x, y) of the hand points that were seen."""
+    x, y, w, h = picture_rect(image.shape, SIZE)
+    pts = frame[np.r_[LEFT_HAND, RIGHT_HAND], :2]
+    pts = pts[~np.isnan(pts).any(axis=1)]
+    px = (1 - pts[:, 0]) if mirrored else pts[:, 0]
+    return np.stack([x + px * w, y + pts[:, 1] * h], axis=1).round().astype(int)
+
+
+def visible(pts: np.ndarray) -> np.ndarray:
+    """The pixels between the top bar and the result panel."""
+    return pts[(pts[:, 1] > 90) & (pts[:, 1] < PANEL_TOP)]
+
+
+def prediction(sign="hello", score=0.82):
+    return Prediction(sign, score, [(sign, score), ("thankyou", 0.1), ("water", 0.05), ("no", 0.02),
+                                    ("can", 0.01)])
+
+
+def test_landmarks_change_the_pixels_where_the_hands_are(real):
+    image, frame = real
+    hud = HUD(status="signing", mirrored=False)
+    plain = render(image, None, hud, SIZE)
+    drawn = render(image, frame, hud, SIZE)
+    assert drawn.shape == (720, 960, 3) and drawn.dtype == np.uint8
+    changed = np.abs(drawn.astype(int) - plain).sum(axis=2) > 30
+    pts = visible(hand_pixels(frame, image, mirrored=False))
+    hits = [changed[max(0, y - 2):y + 3, max(0, x - 2):x + 3].any() for x, y in pts]
+    assert np.mean(hits) > 0.95
+    # Outside the landmarks' bounding box the picture is untouched: drawing stays on the skeleton.
+    ys, xs = np.nonzero(changed)
+    x0, y0, w, h = picture_rect(image.shape, SIZE)
+    seen = frame[~np.isnan(frame[:, 0]), :2]
+    lx, ly = x0 + seen[:, 0] * w, y0 + seen[:, 1] * h
+    margin = 12
+    inside = (xs > lx.min() - margin) & (xs < lx.max() + margin) & (ys > ly.min() - margin) & (ys < ly.max() + margin)
+    assert inside.all()
+    outside_box = np.ones(changed.shape, bool)
+    outside_box[int(ly.min()) - margin:int(ly.max()) + margin, int(lx.min()) - margin:int(lx.max()) + margin] = False
+    assert outside_box[90:PANEL_TOP].mean() > 0.2  # the check above covered a real part of the picture
+
+
+def test_the_recognised_sign_is_drawn_in_the_result_panel(real):
+    image, frame = real
+    empty = render(image, frame, HUD(status="no hands"), SIZE)
+    with_sign = render(image, frame, HUD(status="recognised", last=prediction()), SIZE)
+    other = render(image, frame, HUD(status="recognised", last=prediction("water")), SIZE)
+    label_area = (slice(PANEL_TOP, PANEL_TOP + 80), slice(0, 590))
+    differs = np.abs(with_sign.astype(int) - empty)[label_area].sum(axis=2) > 60
+    assert differs.mean() > 0.05
+    assert (with_sign[label_area] != other[label_area]).any()
+    # The big label is bright text on the dark backing: readable on any picture.
+    assert (with_sign[label_area].min(axis=2) > 220).sum() > 1500
+
+
+def test_state_is_coloured(real):
+    image, frame = real
+    for status, colour in STATUS_COLOURS.items():
+        out = render(image, frame, HUD(status=status), SIZE)
+        assert tuple(int(v) for v in out[14, 14]) == colour, status
+
+
+def test_history_and_top3_and_timings_and_banner_draw_something(real):
+    image, frame = real
+    base = HUD(status="recognised", last=prediction())
+    plain = render(image, frame, base, SIZE)
+    for change in ({"history": ["hello", "water", "no"]}, {"stage_ms": {"landmarks": 21.3, "draw": 2.0}},
+                   {"banner": "Sign 'hello' in 3..."}, {"fps": 29.9}, {"source": "camera 0"}):
+        hud = HUD(**{**base.__dict__, **change})
+        assert (render(image, frame, hud, SIZE) != plain).any(), change
+
+
+def test_mirrored_flips_the_picture_and_the_landmarks(real):
+    image, frame = real
+    x, y, w, h = picture_rect(image.shape, SIZE)
+    band = slice(max(y, 90), min(y + h, PANEL_TOP))  # rows of picture not under the HUD
+    straight = render(image, frame, HUD(status="signing", mirrored=False), SIZE)[band, x:x + w]
+    mirrored = render(image, frame, HUD(status="signing", mirrored=True), SIZE)[band, x:x + w]
+    assert not np.array_equal(straight, mirrored)
+    # Landmarks are drawn after flipping, at mirrored positions: the two agree up to anti-aliasing.
+    diff = np.abs(straight.astype(int) - mirrored[:, ::-1]).sum(axis=2)
+    assert (diff > 60).mean() < 0.01
+    # And a hand point lands where the mirrored x says.
+    bare = render(image, None, HUD(status="signing", mirrored=True), SIZE)
+    full = render(image, frame, HUD(status="signing", mirrored=True), SIZE)
+    changed = np.abs(full.astype(int) - bare).sum(axis=2) > 30
+    pts = visible(hand_pixels(frame, image, mirrored=True))
+    assert np.mean([changed[py - 2:py + 3, px - 2:px + 3].any() for px, py in pts]) > 0.95
+
+
+def test_replay_without_image_draws_the_skeleton_on_a_dark_canvas(real):
+    _, frame = real
+    out = render(None, frame, HUD(status="signing", source="demo.parquet"), SIZE)
+    empty = render(None, None, HUD(status="signing", source="demo.parquet"), SIZE)
+    assert out.shape == (720, 960, 3)
+    middle = (slice(100, PANEL_TOP), slice(0, 960))
+    assert np.median(empty[middle]) < 50  # dark
+    assert (np.abs(out.astype(int) - empty)[middle].sum(axis=2) > 60).sum() > 500
+
+
+def test_inputs_are_not_modified_and_odd_inputs_render(real):
+    image, frame = real
+    img0, fr0 = image.copy(), frame.copy()
+    render(image, frame, HUD(status="recognised", last=prediction(), mirrored=True), SIZE)
+    assert np.array_equal(image, img0)
+    assert np.array_equal(frame, fr0, equal_nan=True)
+    # Nothing seen, a grey image, another size, a portrait picture, a long label: no error.
+    assert render(image, empty_frames(1)[0], HUD(status="no hands"), SIZE).shape == (720, 960, 3)
+    assert render(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), frame, HUD(status="signing"),
+                  (640, 480)).shape == (480, 640, 3)
+    portrait = np.ascontiguousarray(image[:, : image.shape[0] * 3 // 4])
+    long_word = prediction("a very long sign name that does not fit", 0.5)
+    assert render(portrait, frame, HUD(status="recognised", last=long_word), (1280, 720)).shape == (720, 1280, 3)
+    unknown = Prediction("unknown", 0.2, [("hello", 0.2), ("no", 0.19), ("can", 0.1)])
+    assert render(image, frame, HUD(status="recognised", last=unknown), SIZE).shape == (720, 960, 3)

@@ -1,0 +1,169 @@
+"""The real OpenCV window under a private Xvfb: what it shows, the keys, and no-display errors.
+
+Windows open in child processes (see tests/display.py); the screenshot is read
+back from Xvfb's framebuffer and compared with what overlay.render drew.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import textwrap
+
+import cv2
+import numpy as np
+import pytest
+from display import XClient, Xvfb, wait_for
+
+from asl_live.classifier import Prediction
+from asl_live.errors import UserError
+from asl_live.overlay import STATUS_COLOURS, HUD, render
+from asl_live.window import require_display
+
+TITLE = "asl-live test"
+
+# Shows one picture until a key says quit (or 30 s pass), printing every action it gets.
+SHOW_SCRIPT = textwrap.dedent(f"""
+    import sys, time, cv2
+    from asl_live.window import Window
+    img = cv2.imread(sys.argv[1])
+    with Window({TITLE!r}) as w:
+        print("open", flush=True)
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            action = w.show(img)
+            if action:
+                print(action, flush=True)
+            if action == "quit":
+                break
+""")
+
+
+@pytest.fixture(scope="module")
+def xvfb():
+    with Xvfb() as x:
+        yield x
+
+
+@pytest.fixture(scope="module")
+def picture(clip, tmp_path_factory) -> tuple[np.ndarray, str]:
+    """A window picture rendered from a real frame of `clip` and its real landmarks, and its PNG."""
+    from asl_live.extract import HolisticExtractor
+
+    cap = cv2.VideoCapture(str(clip))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) // 2)
+    ok, image = cap.read()
+    cap.release()
+    assert ok
+    with HolisticExtractor(video=False) as extract:
+        frame = extract(image)
+    hud = HUD(status="recognised", last=Prediction("hello", 0.91, [("hello", 0.91), ("no", 0.05), ("can", 0.02)]),
+              history=["water", "hello"], fps=29.5, stage_ms={"landmarks": 20.0, "draw": 3.0},
+              source=clip.name)
+    out = render(image, frame, hud, (960, 720))
+    path = tmp_path_factory.mktemp("window") / "picture.png"
+    cv2.imwrite(str(path), out)
+    return out, str(path)
+
+
+def open_window(x: Xvfb, png: str):
+    proc = subprocess.Popen([sys.executable, "-c", SHOW_SCRIPT, png], env=x.env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().strip() == "open", proc.stderr.read() if proc.poll() is not None else ""
+    client = XClient(x.display)
+    assert wait_for(lambda: client.windows(TITLE), 15), "the window never appeared"
+    return proc, client, client.windows(TITLE)[0]
+
+
+def finish(proc, timeout=15) -> list[str]:
+    """The actions the window reported until its process ended."""
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, err
+    return out.split()
+
+
+def press(client, win, proc, key: str, timeout: float = 5.0) -> str | None:
+    """Press `key` and return the action the window reported for it (None if none came).
+
+    One key at a time: OpenCV keeps only the last key pressed between two waitKey calls.
+    """
+    client.key(win, key)
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    return proc.stdout.readline().strip() if ready else None
+
+
+def test_window_shows_the_rendered_picture_and_maps_keys(xvfb, picture, tmp_path):
+    expected, png = picture
+    proc, client, win = open_window(xvfb, png)
+    try:
+        # The picture arrives a few frames after the window maps; wait for the label to show.
+        ox, oy = client.origin(win)
+        H, W = expected.shape[:2]
+
+        def shown():
+            crop = xvfb.screenshot()[oy:oy + H, ox:ox + W].astype(int)
+            return crop.shape == expected.shape and np.abs(crop - expected).mean() < 3
+
+        assert wait_for(shown, 15), "the screen never showed the rendered picture"
+        shot = xvfb.screenshot()
+        cv2.imwrite(str(tmp_path / "screen.png"), shot)
+        crop = shot[oy:oy + H, ox:ox + W]
+        assert shot.std() > 20  # not blank
+        # The overlay is on screen: the green RECOGNISED pill, and the large white label in the panel.
+        assert tuple(int(v) for v in crop[14, 14]) == STATUS_COLOURS["recognised"]
+        assert (crop[720 - 170:720 - 90, :590].min(axis=2) > 220).sum() > 1500
+        assert press(client, win, proc, "space") == "pause"
+        assert press(client, win, proc, "m") == "mirror"
+        assert press(client, win, proc, "r") == "record"
+        assert press(client, win, proc, "a", timeout=0.5) is None  # not a command
+        assert press(client, win, proc, "Left", timeout=0.5) is None  # arrow keys are not letters
+        assert press(client, win, proc, "q") == "quit"
+        assert finish(proc) == []
+    finally:
+        client.close()
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.parametrize("how", ["Escape", "close button"])
+def test_escape_and_closing_the_window_quit(xvfb, picture, how):
+    proc, client, win = open_window(xvfb, picture[1])
+    try:
+        if how == "Escape":
+            client.key(win, "Escape")
+        else:
+            client.close_window(win)
+        assert finish(proc) == ["quit"]
+    finally:
+        client.close()
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_require_display_passes_with_a_display(xvfb, monkeypatch):
+    monkeypatch.setenv("DISPLAY", xvfb.display)
+    require_display()
+
+
+def _message(monkeypatch, **env) -> str:
+    for k in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(k, raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(UserError) as e:
+        require_display()
+    msg = str(e.value)
+    assert "\n" not in msg
+    return msg
+
+
+def test_require_display_says_how_to_get_one(monkeypatch):
+    msg = _message(monkeypatch)
+    assert "xvfb-run" in msg and "--headless" in msg and "DISPLAY" in msg
+    assert "XWayland" in _message(monkeypatch, WAYLAND_DISPLAY="wayland-0")
+    # A display nobody serves: an unused display number.
+    free = next(n for n in range(990, 1100) if not os.path.exists(f"/tmp/.X11-unix/X{n}"))
+    msg = _message(monkeypatch, DISPLAY=f":{free}")
+    assert f":{free}" in msg and "xvfb-run" in msg
