@@ -12,6 +12,8 @@ import subprocess
 import sys
 import textwrap
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -40,6 +42,9 @@ SHOW_SCRIPT = textwrap.dedent(f"""
                 break
 """)
 
+# A real DPAN clip (sign "tractor", 480x270) of A1's fixtures; credit in tests/fixtures/README.md.
+CLIP = Path(__file__).parent / "fixtures" / "dpan_tractor.mp4"
+
 
 @pytest.fixture(scope="module")
 def xvfb():
@@ -48,11 +53,11 @@ def xvfb():
 
 
 @pytest.fixture(scope="module")
-def picture(clip, tmp_path_factory) -> tuple[np.ndarray, str]:
-    """A window picture rendered from a real frame of `clip` and its real landmarks, and its PNG."""
+def picture(tmp_path_factory) -> tuple[np.ndarray, str]:
+    """A window picture rendered from a real frame of CLIP and its real landmarks, and its PNG."""
     from asl_live.extract import HolisticExtractor
 
-    cap = cv2.VideoCapture(str(clip))
+    cap = cv2.VideoCapture(str(CLIP))
     cap.set(cv2.CAP_PROP_POS_FRAMES, int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) // 2)
     ok, image = cap.read()
     cap.release()
@@ -61,7 +66,7 @@ def picture(clip, tmp_path_factory) -> tuple[np.ndarray, str]:
         frame = extract(image)
     hud = HUD(status="recognised", last=Prediction("hello", 0.91, [("hello", 0.91), ("no", 0.05), ("can", 0.02)]),
               history=["water", "hello"], fps=29.5, stage_ms={"landmarks": 20.0, "draw": 3.0},
-              source=clip.name)
+              source=CLIP.name)
     out = render(image, frame, hud, (960, 720))
     path = tmp_path_factory.mktemp("window") / "picture.png"
     cv2.imwrite(str(path), out)
