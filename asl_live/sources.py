@@ -16,6 +16,7 @@ import argparse
 import os
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -72,10 +73,11 @@ def _open_video(path: str | os.PathLike):
         raise UserError(f"{p}: is a folder, not a video file")
     if p.stat().st_size == 0:
         raise UserError(f"{p}: empty file, not a video")
-    cap = cv2.VideoCapture(str(p))
-    if not cap.isOpened():
-        cap.release()
-        raise UserError(f"{p}: not a video OpenCV can read")
+    with _quiet_opencv():
+        cap = cv2.VideoCapture(str(p))
+        if not cap.isOpened():
+            cap.release()
+            raise UserError(f"{p}: not a video OpenCV can read")
     return cap
 
 
@@ -185,6 +187,10 @@ class LiveSource(Source):
         dt = time.monotonic() - self._grabber.t0
         return self._grabber.grabbed / dt if dt > 0.5 else 30.0
 
+    def clock(self) -> float:
+        """Seconds on the clock that stamps this source's Items (`Item.t`)."""
+        return time.monotonic() - self._grabber.t0
+
     def __iter__(self) -> Iterator[Item]:
         while True:
             got = self._grabber.next()
@@ -199,19 +205,39 @@ class LiveSource(Source):
         self._cap.release()
 
 
+@contextmanager
+def _quiet_opencv():
+    """OpenCV and FFmpeg log their probing when a camera or file will not open; our UserError says it once."""
+    import cv2
+
+    from .native_stderr import quiet_native_stderr
+
+    if os.environ.get("ASL_LIVE_VERBOSE") == "1":
+        yield
+        return
+    level = cv2.getLogLevel()
+    cv2.setLogLevel(0)  # 0 = LOG_LEVEL_SILENT
+    try:
+        with quiet_native_stderr():  # FFmpeg's own messages ("moov atom not found") bypass OpenCV's logger
+            yield
+    finally:
+        cv2.setLogLevel(level)
+
+
 def open_camera(index: int) -> LiveSource:
     import cv2
 
-    cap = cv2.VideoCapture(index)
-    if not cap.isOpened():
-        cap.release()
-        raise UserError(f"camera {index} does not open (none connected, in use by another program, "
-                        "or no permission); try another --camera N, or --video PATH / --demo")
-    cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the driver's own queue would add latency
-    ok, _ = cap.read()
-    if not ok:
-        cap.release()
-        raise UserError(f"camera {index} opened but gives no frames; try another --camera N")
+    with _quiet_opencv():
+        cap = cv2.VideoCapture(index)
+        if not cap.isOpened():
+            cap.release()
+            raise UserError(f"camera {index} does not open (none connected, in use by another program, "
+                            "or no permission); try another --camera N, or --video PATH / --demo")
+        cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the driver's own queue would add latency
+        ok, _ = cap.read()
+        if not ok:
+            cap.release()
+            raise UserError(f"camera {index} opened but gives no frames; try another --camera N")
     return LiveSource(cap, f"camera {index}")
 
 

@@ -1,0 +1,101 @@
+"""`asl-live`: recognise signs from a camera, a video or a parquet replay; `record` and `teach`.
+
+    asl-live [--camera N | --video PATH | --replay PATH | --demo] [--model M] [--labels L]
+             [--clip] [--headless] [--threshold P] [--verbose]
+    asl-live record ...     (asl_live.record)
+    asl-live teach ...      (asl_live.teach)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from .errors import UserError, run_main
+
+SUBCOMMANDS = {"record": "asl_live.record", "teach": "asl_live.teach"}
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line on stderr (exit 2), like every other bad input."""
+
+    def error(self, message):
+        raise UserError(f"{message} (see {self.prog} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .classifier import DEFAULT_LABELS, DEFAULT_MODEL, DEFAULT_THRESHOLD
+    from .sources import add_source_arguments
+
+    p = ArgumentParser(
+        prog="asl-live",
+        description="Recognise isolated American Sign Language signs live from a webcam, a video "
+                    "or a GISLR parquet replay (MediaPipe Holistic landmarks + a TFLite model).",
+        epilog="other commands: `asl-live record --help` (record your own signs), "
+               "`asl-live teach --help` (teach the app new signs)")
+    add_source_arguments(p)
+    p.add_argument("--model", default=str(DEFAULT_MODEL), metavar="PATH",
+                   help="TFLite model with the GISLR contract (default: the bundled model)")
+    p.add_argument("--labels", default=str(DEFAULT_LABELS), metavar="PATH",
+                   help="label map JSON {sign: index} (default: the bundled one)")
+    p.add_argument("--clip", action="store_true",
+                   help="treat the whole input (each replayed sequence) as one sign: exactly one result")
+    p.add_argument("--headless", action="store_true",
+                   help="no window: one JSON line per recognised sign on stdout")
+    p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="P",
+                   help=f"below this probability the answer is 'unknown' (default {DEFAULT_THRESHOLD})")
+    p.add_argument("--verbose", action="store_true", help="keep MediaPipe/TFLite log output")
+    return p
+
+
+def run_app(argv) -> int:
+    args = build_parser().parse_args(argv)
+    from .extract import quiet_native_logs
+
+    if args.verbose:
+        os.environ["ASL_LIVE_VERBOSE"] = "1"
+    quiet_native_logs(args.verbose)
+    if not args.headless:
+        from .window import require_display
+
+        require_display()  # before anything slow: fail in a blink, not after loading models
+
+    from .classifier import Classifier
+    from .native_stderr import quiet_native_stderr
+    from .pipeline import Landmarks, Recognizer, run_headless, run_window
+    from .sources import source_from_args
+
+    with quiet_native_stderr(args.verbose):
+        classifier = Classifier(args.model, args.labels, args.threshold)
+    source = source_from_args(args)
+    landmarks = Landmarks(verbose=args.verbose)
+    recognizer = Recognizer(classifier, clip=args.clip, clock=source.clock if source.live else None)
+    try:
+        if args.headless:
+            run_headless(source, recognizer, landmarks)
+        else:
+            from .window import Window
+
+            with Window("asl-live") as window:
+                run_window(source, recognizer, landmarks, window)
+    finally:
+        source.close()
+        landmarks.close()
+    return 0
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        name = argv[0]
+        try:
+            module = importlib.import_module(SUBCOMMANDS[name])
+        except ModuleNotFoundError as e:
+            if e.name != SUBCOMMANDS[name]:
+                raise
+            print(f"asl-live: error: `{name}` is not available in this version", file=sys.stderr)
+            return 2
+        return run_main(module.main, argv[1:], prog=f"asl-live {name}")
+    return run_main(run_app, argv, prog="asl-live")
