@@ -56,6 +56,12 @@ _L = LIPS_FACE_INDEX
 LIPS_OUTER = np.concatenate([_L[0:11], _L[11:20][::-1]])
 LIPS_INNER = np.concatenate([_L[20:30], _L[30:40][::-1]])
 
+# The face mesh's outline (mediapipe FACEMESH_FACE_OVAL as a closed path): without the
+# camera picture (a replay) it shows where the head is, so the lips and hands read.
+FACE_OVAL = np.array([10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379,
+                      378, 400, 377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127,
+                      162, 21, 54, 103, 67, 109])
+
 # Colours are BGR.
 STATUS_COLOURS = {
     "no hands": (130, 130, 130),
@@ -68,6 +74,7 @@ LEFT_HAND_COLOUR = (80, 220, 255)    # the signer's left hand: warm yellow
 RIGHT_HAND_COLOUR = (255, 200, 60)   # the signer's right hand: cyan-blue
 POSE_COLOUR = (200, 200, 200)
 LIPS_COLOUR = (120, 120, 255)
+FACE_COLOUR = (150, 150, 150)
 WHITE = (255, 255, 255)
 GREY = (170, 170, 170)
 FONT = cv2.FONT_HERSHEY_DUPLEX
@@ -172,10 +179,10 @@ def draw_landmarks(img: np.ndarray, frame: np.ndarray, mirrored: bool) -> None:
             cv2.circle(img, tuple(pose_pts[i]), (2 * s) << SHIFT, POSE_COLOUR, -1, cv2.LINE_AA, SHIFT)
 
     face = frame[FACE]
-    for contour in (LIPS_OUTER, LIPS_INNER):
+    for contour, colour in ((FACE_OVAL, FACE_COLOUR), (LIPS_OUTER, LIPS_COLOUR), (LIPS_INNER, LIPS_COLOUR)):
         pts, seen = _to_pixels(face[contour], w, h, mirrored)
         if seen.all():
-            cv2.polylines(img, [pts], True, LIPS_COLOUR, s, cv2.LINE_AA, SHIFT)
+            cv2.polylines(img, [pts], True, colour, s, cv2.LINE_AA, SHIFT)
 
     for rows, colour in ((LEFT_HAND, LEFT_HAND_COLOUR), (RIGHT_HAND, RIGHT_HAND_COLOUR)):
         pts, seen = _to_pixels(frame[rows], w, h, mirrored)
@@ -221,7 +228,7 @@ def _draw_top_bar(img, hud: HUD, k: float) -> None:
     _text(img, label, (x0 + pad, (y0 + y1) // 2 + int(9 * k)), sc, text_colour, th)
     x = x0 + tw + 2 * pad + int(14 * k)
     src = hud.source + ("  (mirrored)" if hud.mirrored else "")
-    right = f"{hud.fps:5.1f} FPS"
+    right = f"{hud.fps:5.1f} FPS" if hud.fps > 0 else "-- FPS"
     rw = _text_width(right, 0.7 * k, max(1, round(2 * k)))
     if src:
         sc_src = _fit_scale(src, 0.6 * k, 1, W - x - rw - int(30 * k))
@@ -245,7 +252,7 @@ def _draw_result_panel(img, hud: HUD, k: float) -> None:
     split = int(W * 0.62)  # left: the answer; right: its top-3
     last = hud.last
     if last is None:
-        _text(img, "sign in front of the camera", (margin, top + int(62 * k)), 0.9 * k, GREY, 1)
+        _text(img, "waiting for a sign...", (margin, top + int(62 * k)), 0.9 * k, GREY, 1)
     else:
         unknown = last.sign == "unknown"
         word = last.sign
@@ -299,7 +306,8 @@ def _draw_banner(img, text: str, k: float, colour) -> None:
     th = max(2, round(3 * k))
     sc = _fit_scale(text, 1.5 * k, th, W - int(120 * k))
     (tw, tht), base = cv2.getTextSize(text, FONT, sc, th)
-    cx, cy = W // 2, int(H * 0.42)
+    # High on the picture: below the top bar, above the face and hands the signer watches.
+    cx, cy = W // 2, int(110 * k) + tht
     pad = int(24 * k)
     x0, y0, x1, y1 = cx - tw // 2 - pad, cy - tht - pad, cx + tw // 2 + pad, cy + base + pad
     _shade(img, x0, y0, x1, y1, keep=0.2)

@@ -172,3 +172,41 @@ def test_require_display_says_how_to_get_one(monkeypatch):
     free = next(n for n in range(990, 1100) if not os.path.exists(f"/tmp/.X11-unix/X{n}"))
     msg = _message(monkeypatch, DISPLAY=f":{free}")
     assert f":{free}" in msg and "xvfb-run" in msg
+
+
+def test_cli_without_a_display_exits_2_with_one_line():
+    from conftest import run_cli
+
+    res = run_cli("--video", CLIP, timeout=60)  # run_cli removes DISPLAY and WAYLAND_DISPLAY
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
+    assert lines[0].startswith("asl-live: error:") and "xvfb-run" in lines[0] and "--headless" in lines[0]
+    assert res.stdout == ""
+
+
+def test_cli_shows_the_real_window_until_the_video_ends(xvfb, tiny_model, tmp_path):
+    model, labels = tiny_model
+    proc = subprocess.Popen([sys.executable, "-m", "asl_live", "--video", str(CLIP), "--model", str(model),
+                             "--labels", str(labels)], env=xvfb.env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).parent.parent)
+    try:
+        with XClient(xvfb.display) as client:
+            assert wait_for(lambda: client.windows("asl-live") or proc.poll() is not None, 60)
+            assert proc.poll() is None, proc.stderr.read()
+            win = client.windows("asl-live")[0]
+            ox, oy = client.origin(win)
+            pill = set(STATUS_COLOURS.values())
+
+            def overlay_on_screen():
+                shot = xvfb.screenshot()
+                return shot.std() > 20 and tuple(int(v) for v in shot[oy + 14, ox + 14]) in pill
+
+            assert wait_for(overlay_on_screen, 30), "no state pill on screen"
+            cv2.imwrite(str(tmp_path / "app.png"), xvfb.screenshot())
+        out, err = proc.communicate(timeout=120)  # the video ends, the window closes by itself
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert out == "" and "Traceback" not in err
