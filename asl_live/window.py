@@ -96,14 +96,29 @@ KEYS = {
 }
 
 
+def _use_a_bundled_qt_platform(cv2) -> None:
+    """Point Qt at a platform plugin OpenCV's wheel ships, before the first window.
+
+    The opencv-contrib-python wheel bundles Qt with the xcb plugin only. Wayland
+    desktops often export QT_QPA_PLATFORM=wayland, with which that Qt aborts the
+    process ("could not find the Qt platform plugin"); xcb runs through XWayland.
+    """
+    plugins = os.path.join(os.path.dirname(cv2.__file__), "qt", "plugins", "platforms")
+    if not os.path.isdir(plugins):
+        return  # not the wheel's Qt (a distro OpenCV, macOS, Windows): leave it alone
+    wanted = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0]
+    if not wanted or not os.path.exists(os.path.join(plugins, f"libq{wanted}.so")):
+        os.environ["QT_QPA_PLATFORM"] = "xcb"
+
+
 class Window:
     """A resizable OpenCV window; `show` draws a picture and reports the key pressed."""
 
     def __init__(self, title: str = "asl-live"):
         require_display()
-        # opencv-contrib-python's Qt has only the xcb plugin; on Wayland it must go through XWayland.
-        os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
         import cv2
+
+        _use_a_bundled_qt_platform(cv2)
 
         self._cv2 = cv2
         self.title = title
