@@ -1,0 +1,174 @@
+"""`asl-train`: prepare | fit | export | evaluate | import-videos | import-mpdata.
+
+Each subcommand imports its (heavy) module only when it runs, so `--help` and
+argument errors are instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from asl_live.errors import UserError, run_main
+
+PROG = "asl-train"
+IMPORTERS = {"import-videos": "train.import_videos", "import-mpdata": "train.import_mpdata"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as a UserError (one line, exit 2)."""
+
+    def error(self, message):
+        raise UserError(f"{message} (see {self.prog} --help)")
+
+
+def _quiet_tensorflow():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _parts(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="Train, export and evaluate sign classifiers for asl-live "
+                                       "on datasets in the GISLR competition layout.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    pr = sub.add_parser("prepare", help="build the feature cache of a dataset (parallel, resumable)")
+    pr.add_argument("--data", required=True, metavar="DIR", help="dataset folder (train.csv, ...)")
+    pr.add_argument("--cache", metavar="DIR", help="cache folder (default: DIR/.asl-train-cache)")
+    pr.add_argument("--workers", type=int, help="worker processes (default: one per CPU core)")
+
+    f = sub.add_parser("fit", help="train a model; writes a run folder")
+    f.add_argument("--data", required=True, metavar="DIR")
+    f.add_argument("--out", required=True, metavar="RUN", help="run folder to write")
+    split = f.add_mutually_exclusive_group()
+    split.add_argument("--fold", type=int, metavar="K",
+                       help="validate on fold K (participants never shared); default 0")
+    split.add_argument("--all", action="store_true", help="train on every sample, no validation")
+    f.add_argument("--folds", type=int, help="number of folds (default 7, fewer if fewer participants)")
+    f.add_argument("--epochs", type=int, help="default: chosen from the dataset size")
+    f.add_argument("--arch", choices=("transformer", "fc", "conv"))
+    f.add_argument("--parts", type=_parts, metavar="P,P", help="landmark groups: lips,left_hand,right_hand,pose")
+    f.add_argument("--pose", choices=("upper", "all"), help="pose points: upper (502-511, default) or all")
+    f.add_argument("--batch-size", type=int)
+    f.add_argument("--batch-all-signs", type=int, metavar="N", help="each batch holds N samples of every sign")
+    f.add_argument("--lr", type=float)
+    f.add_argument("--weight-decay", type=float)
+    f.add_argument("--label-smoothing", type=float)
+    f.add_argument("--units", type=int)
+    f.add_argument("--blocks", type=int)
+    f.add_argument("--no-augment", action="store_true", help="switch every augmentation off")
+    f.add_argument("--seed", type=int)
+    f.add_argument("--config", metavar="JSON", help="config file; options given here override it")
+    f.add_argument("--wandb", action="store_true", help="log to Weights & Biases (offline without network)")
+    f.add_argument("--cache", metavar="DIR")
+
+    e = sub.add_parser("export", help="write model.tflite, its label map and submission.zip")
+    e.add_argument("runs", nargs="+", metavar="RUN", help="run folder(s); several make an ensemble")
+    e.add_argument("--out", required=True, metavar="DIR")
+
+    v = sub.add_parser("evaluate", help="accuracy of a TFLite model on a dataset")
+    v.add_argument("model", metavar="MODEL.tflite")
+    v.add_argument("--data", required=True, metavar="DIR")
+    v.add_argument("--labels", metavar="JSON", help="label map (default: beside the model)")
+    v.add_argument("--figures", metavar="DIR", help="where confusion.png goes (default: beside the model)")
+    v.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+
+    for name, help_ in (("import-videos", "build a dataset from sign videos"),
+                        ("import-mpdata", "build a dataset from an MP_Data folder")):
+        sub.add_parser(name, help=help_, add_help=False)
+    return p
+
+
+_FIT_OPTIONS = ("folds", "epochs", "arch", "parts", "pose", "batch_size", "batch_all_signs", "lr",
+                "weight_decay", "label_smoothing", "units", "blocks", "seed")
+
+
+def _fit(args) -> int:
+    from .config import Config
+
+    config = Config.load(args.config).to_dict() if args.config else {}
+    for key in _FIT_OPTIONS:
+        value = getattr(args, key)
+        if value is not None:
+            config[key] = value
+    if args.no_augment:
+        config.update(mirror=0.0, affine=0.0, resample=0.0, drop_frames=0.0, drop_landmarks=0.0)
+    config = Config.from_dict(config)
+    if args.all:
+        config.fold = None
+    elif args.fold is not None:
+        config.fold = args.fold
+    else:
+        from . import data as datamod
+
+        people = len(set(datamod.load(args.data).participants.tolist()))
+        config.fold = 0 if people >= 2 else None
+        if config.fold is None:
+            print("asl-train: one participant only: training on everything (--all), no validation",
+                  file=sys.stderr)
+    _quiet_tensorflow()
+    from .fit import fit
+
+    run = fit(args.data, args.out, config, wandb=args.wandb, cache_dir=args.cache)
+    summary = json.loads((run / "summary.json").read_text())
+    line = f"{run}: {summary['epochs']} epochs, {summary['train_samples_per_second']} samples/s"
+    if "val_accuracy" in summary:
+        line += (f", best validation top-1 {summary['val_accuracy']:.3f} top-5 {summary['val_top5']:.3f}"
+                 f" (epoch {summary['best_epoch']})")
+    print(line)
+    return 0
+
+
+def main(argv=None) -> int:
+    """The `asl-train` entry point: user errors -> one line and exit 2, Ctrl-C -> 130."""
+    return run_main(_main, argv, PROG)
+
+
+def _main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in IMPORTERS:
+        import importlib
+
+        return importlib.import_module(IMPORTERS[argv[0]]).main(argv[1:])
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help(sys.stderr)
+        return 2
+    if args.command == "prepare":
+        from . import data as datamod
+
+        data = datamod.load(args.data)
+        shards = datamod.prepare(data, args.cache, args.workers)
+        print(f"{len(data.samples)} sequences ready in {shards[0].parent} ({len(shards)} shards)")
+        return 0
+    if args.command == "fit":
+        return _fit(args)
+    if args.command == "export":
+        _quiet_tensorflow()
+        from .export import export
+
+        paths = export(args.runs, args.out)
+        for key in ("model", "labels", "submission"):
+            print(paths[key])
+        return 0
+    if args.command == "evaluate":
+        _quiet_tensorflow()
+        from .evaluate import evaluate, print_report
+
+        result = evaluate(args.model, args.data, labels=args.labels, figures=args.figures,
+                          progress=not args.json)
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print_report(result)
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Training configuration as plain data, saved as `config.json` in every run folder."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from asl_live.errors import UserError
+
+from .preprocess import PART_NAMES, POSE_CHOICES
+
+ARCHS = ("transformer", "fc", "conv")
+
+
+@dataclass
+class Config:
+    arch: str = "transformer"
+    parts: list[str] = field(default_factory=lambda: list(PART_NAMES))
+    pose: str = "upper"              # "upper": the reference's pose rows 502-511; "all": 489-521
+    # model (the reference's transformer: 2 blocks x 384 units, MLP ratio 2)
+    units: int = 384
+    blocks: int = 2
+    heads: int = 8
+    mlp_ratio: int = 2
+    mlp_dropout: float = 0.3
+    classifier_dropout: float = 0.1
+    # optimisation
+    epochs: int | None = None        # None: chosen from the dataset size (see fit.auto_epochs)
+    batch_size: int = 128
+    batch_all_signs: int = 0         # > 0: each batch holds this many samples of every sign
+    lr: float = 1e-3
+    weight_decay: float = 0.05
+    warmup_epochs: float = 1.0
+    label_smoothing: float = 0.1
+    seed: int = 42
+    # augmentation (probabilities per sample; 0 disables)
+    mirror: float = 0.5
+    affine: float = 0.75
+    resample: float = 0.5
+    drop_frames: float = 0.3
+    drop_landmarks: float = 0.3
+    # data split: fold index, or None to train on everything (the reference's final model)
+    fold: int | None = None
+    folds: int = 7
+
+    def check(self) -> "Config":
+        if self.arch not in ARCHS:
+            raise UserError(f"--arch must be one of {', '.join(ARCHS)}, not {self.arch!r}")
+        bad = [p for p in self.parts if p not in PART_NAMES]
+        if bad or not self.parts:
+            raise UserError(f"parts must be a non-empty subset of {', '.join(PART_NAMES)}; got {self.parts}")
+        self.parts = [p for p in PART_NAMES if p in self.parts]
+        if self.pose not in POSE_CHOICES:
+            raise UserError(f"pose must be one of {', '.join(POSE_CHOICES)}, not {self.pose!r}")
+        if self.epochs is not None and self.epochs < 1:
+            raise UserError("--epochs must be at least 1")
+        if self.batch_size < 1:
+            raise UserError("--batch-size must be at least 1")
+        if self.units % self.heads:
+            raise UserError(f"units ({self.units}) must be a multiple of heads ({self.heads})")
+        return self
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Config":
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise UserError(f"unknown config option(s): {', '.join(unknown)}")
+        return cls(**data).check()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def save(self, path: Path) -> None:
+        from asl_live.gislr import atomic_write
+
+        with atomic_write(path, "w") as f:
+            json.dump(self.to_dict(), f, indent=1)
+            f.write("\n")
+
+    @classmethod
+    def load(cls, path: Path) -> "Config":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError(f"{path}: no such config file") from None
+        except (OSError, json.JSONDecodeError) as e:
+            raise UserError(f"{path}: not a JSON config ({e})") from None
+        return cls.from_dict({k: v for k, v in data.items() if not k.startswith("_")})

@@ -1,0 +1,193 @@
+"""Run folder(s) -> `model.tflite` with the competition's contract, its label map, `submission.zip`.
+
+Python API::
+
+    from train.export import export
+    paths = export("runs/mine", "models/mine")            # one model
+    paths = export(["runs/t", "runs/fc"], "models/ens")   # ensemble: mean of the members' probabilities
+
+The TFLite model takes `inputs` float32[frames, 543, 3] (NaN = missing) through
+the signature `serving_default` and returns `outputs` float32[classes]; the
+preprocessing (`train.preprocess.preprocess_tf`) is inside it. The Keras model
+is saved through `keras.export.ExportArchive` as a SavedModel and converted from
+there: wrapping a Keras 3 model in a plain tf.Module loses its variables.
+
+Before anything is written to `out_dir`, the TFLite model is run on the real
+sequences kept in the run folder and compared with the Keras model; a
+difference beyond `PARITY_TOLERANCE` fails the export.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from asl_live.errors import UserError
+from asl_live.gislr import atomic_write, write_label_map
+from asl_live.layout import DIMS, ROWS_PER_FRAME
+
+from .fit import PARITY, load_run
+from .models import landmark_group_weights
+from .preprocess import selected_rows
+from .tflite import interpreter
+from .tflite import run as run_tflite
+
+PARITY_TOLERANCE = 1e-4   # max |p_tflite - p_keras| over all classes and sequences
+KAGGLE_SIZE_LIMIT = 40 * 2**20
+KAGGLE_LATENCY_LIMIT_MS = 100.0
+
+
+class ParityError(UserError):
+    pass
+
+
+def _members(run_dirs):
+    members, signs, weights = [], None, []
+    for run in run_dirs:
+        config, run_signs, model = load_run(run)
+        if signs is not None and run_signs != signs:
+            raise UserError(f"{run}: its label map differs from {run_dirs[0]}'s; an ensemble needs the same signs")
+        signs = run_signs
+        members.append((model, selected_rows(config.parts, config.pose)))
+        weights.append(landmark_group_weights(model, config))
+    return members, signs, weights
+
+
+def _parity_sequences(run_dirs) -> list[np.ndarray]:
+    seqs = []
+    for run in run_dirs:
+        path = Path(run) / PARITY
+        if path.is_file():
+            with np.load(path) as z:
+                seqs += [z[k] for k in sorted(z.files, key=lambda k: int(k[3:]))]
+    if not seqs:
+        raise UserError(f"{run_dirs[0]}: no {PARITY} (real sequences for the parity check); re-run fit")
+    if all(len(s) < 32 for s in seqs):
+        seqs.append(np.concatenate(seqs))  # real frames, long enough for the mean-pooling path
+    return seqs
+
+
+def _keras_probabilities(members, frames: np.ndarray) -> np.ndarray:
+    import tensorflow as tf
+
+    from .preprocess import preprocess_tf
+
+    out = []
+    for model, rows in members:
+        f, p = preprocess_tf(tf.constant(frames), rows)
+        out.append(np.asarray(model({"frames": f[None], "positions": p[None]}, training=False))[0])
+    return np.mean(out, axis=0)
+
+
+def _saved_model(members, path: Path) -> None:
+    import keras
+    import tensorflow as tf
+
+    from .preprocess import preprocess_tf
+
+    archive = keras.export.ExportArchive()
+    for model, _ in members:
+        archive.track(model)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, ROWS_PER_FRAME, DIMS], tf.float32, name="inputs")])
+    def serve(inputs):
+        probs = []
+        for model, rows in members:
+            f, p = preprocess_tf(inputs, rows)
+            probs.append(model({"frames": f[None], "positions": p[None]}, training=False)[0])
+        return {"outputs": tf.add_n(probs) / float(len(probs))}
+
+    archive.add_endpoint("serving_default", serve)
+    archive.write_out(str(path), verbose=False)
+
+
+def _convert(saved: Path) -> bytes:
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved), signature_keys=["serving_default"])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    return converter.convert()
+
+
+def export(run_dirs, out_dir, *, progress: bool = True) -> dict[str, Path]:
+    """Write model.tflite, sign_to_prediction_index_map.json, submission.zip and export.json."""
+    if isinstance(run_dirs, (str, os.PathLike)):
+        run_dirs = [run_dirs]
+    run_dirs = [Path(r) for r in run_dirs]
+    if not run_dirs:
+        raise UserError("export needs at least one run folder")
+    out_dir = Path(out_dir)
+    members, signs, group_weights = _members(run_dirs)
+    sequences = _parity_sequences(run_dirs)
+
+    work = Path(tempfile.mkdtemp(prefix="asl-export-"))
+    try:
+        if progress:
+            print("asl-train: saving the model and converting it to TFLite ...", file=sys.stderr)
+        _saved_model(members, work / "saved_model")
+        blob = _convert(work / "saved_model")
+        tmp_model = work / "model.tflite"
+        tmp_model.write_bytes(blob)
+
+        runner = interpreter(tmp_model).get_signature_runner("serving_default")
+        worst, agree = 0.0, 0
+        for seq in sequences:
+            lite = run_tflite(runner, seq)
+            ref = _keras_probabilities(members, seq)
+            if lite.shape != (len(signs),):
+                raise ParityError(f"TFLite output shape {lite.shape} is not ({len(signs)},)")
+            worst = max(worst, float(np.abs(lite - ref).max()))
+            agree += int(lite.argmax() == ref.argmax())
+        if not worst <= PARITY_TOLERANCE:
+            raise ParityError(f"parity check failed: TFLite and Keras differ by {worst:.2e} "
+                              f"(> {PARITY_TOLERANCE:.0e}) on real sequences; nothing was written")
+
+        timings = []
+        for _ in range(5):
+            for seq in sequences:
+                t = time.perf_counter()
+                run_tflite(runner, seq)
+                timings.append((time.perf_counter() - t) * 1000)
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        model_path = out_dir / "model.tflite"
+        with atomic_write(model_path) as f:
+            f.write(blob)
+        labels_path = write_label_map(out_dir / "sign_to_prediction_index_map.json", signs)
+        zip_path = out_dir / "submission.zip"
+        with atomic_write(zip_path) as f:
+            with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
+                z.write(model_path, "model.tflite")
+        report = {
+            "runs": [str(r) for r in run_dirs],
+            "classes": len(signs),
+            "size_bytes": len(blob),
+            "size_limit_bytes": KAGGLE_SIZE_LIMIT,
+            "latency_ms_median": round(float(np.median(timings)), 3),
+            "latency_limit_ms": KAGGLE_LATENCY_LIMIT_MS,
+            "latency_frames": [int(len(s)) for s in sequences],
+            "parity_max_abs_diff": worst,
+            "parity_top1_agreement": f"{agree}/{len(sequences)}",
+            "parity_tolerance": PARITY_TOLERANCE,
+            "landmark_group_weights": group_weights,
+        }
+        report_path = out_dir / "export.json"
+        with atomic_write(report_path, "w") as f:
+            json.dump(report, f, indent=1)
+            f.write("\n")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if progress:
+        size_mb = report["size_bytes"] / 2**20
+        print(f"asl-train: {model_path}: {size_mb:.1f} MB (limit 40 MB), "
+              f"{report['latency_ms_median']:.2f} ms per sequence median (limit 100 ms), "
+              f"parity max diff {worst:.1e} on {len(sequences)} real sequences", file=sys.stderr)
+    return {"model": model_path, "labels": labels_path, "submission": zip_path, "report": report_path}
