@@ -67,8 +67,10 @@ class Landmarks:
             return item.frame
         if self._extract is None:
             from .extract import HolisticExtractor
+            from .mediapipe_import import import_mediapipe
 
             with quiet_native_stderr(self.verbose):
+                import_mediapipe()
                 self._extract = HolisticExtractor(video=True)
                 frame = self._extract(item.image)  # the first call starts the graph's calculators
             return frame
