@@ -227,7 +227,7 @@ def _draw_top_bar(img, hud: HUD, k: float) -> None:
     text_colour = (0, 0, 0) if sum(colour) > 380 else WHITE
     _text(img, label, (x0 + pad, (y0 + y1) // 2 + int(9 * k)), sc, text_colour, th)
     x = x0 + tw + 2 * pad + int(14 * k)
-    src = hud.source + ("  (mirrored)" if hud.mirrored else "")
+    src = "  ".join(part for part in (hud.source, "(mirrored)" if hud.mirrored else "") if part)
     right = f"{hud.fps:5.1f} FPS" if hud.fps > 0 else "-- FPS"
     rw = _text_width(right, 0.7 * k, max(1, round(2 * k)))
     if src:
@@ -237,7 +237,7 @@ def _draw_top_bar(img, hud: HUD, k: float) -> None:
           max(1, round(2 * k)))
     if hud.stage_ms:
         stages = "   ".join(f"{name} {ms:.1f} ms" for name, ms in hud.stage_ms.items())
-        sc = 0.5 * k
+        sc = _fit_scale(stages, 0.5 * k, 1, W - int(30 * k))
         sw = _text_width(stages, sc)
         _shade(img, W - sw - int(20 * k), bar_h, W, bar_h + int(26 * k))
         _text(img, stages, (W - sw - int(10 * k), bar_h + int(19 * k)), sc, GREY, 1)
