@@ -189,8 +189,9 @@ def draw_landmarks(img: np.ndarray, frame: np.ndarray, mirrored: bool) -> None:
         if seen.any():
             # A dark outline under each bone keeps the hand visible on skin and bright walls.
             segs = _segments(pts, seen, HAND_CONNECTIONS)
-            cv2.polylines(img, segs, False, (0, 0, 0), 2 * s + 2, cv2.LINE_AA, SHIFT)
-            cv2.polylines(img, segs, False, colour, 2 * s, cv2.LINE_AA, SHIFT)
+            if segs:
+                cv2.polylines(img, segs, False, (0, 0, 0), 2 * s + 2, cv2.LINE_AA, SHIFT)
+                cv2.polylines(img, segs, False, colour, 2 * s, cv2.LINE_AA, SHIFT)
             for i in np.flatnonzero(seen):
                 cv2.circle(img, tuple(pts[i]), (2 * s + 1) << SHIFT, (0, 0, 0), -1, cv2.LINE_AA, SHIFT)
                 cv2.circle(img, tuple(pts[i]), (2 * s) << SHIFT, WHITE, -1, cv2.LINE_AA, SHIFT)

@@ -156,5 +156,8 @@ def test_inputs_are_not_modified_and_odd_inputs_render(real):
     portrait = np.ascontiguousarray(image[:, : image.shape[0] * 3 // 4])
     long_word = prediction("a very long sign name that does not fit", 0.5)
     assert render(portrait, frame, HUD(status="recognised", last=long_word), (1280, 720)).shape == (720, 1280, 3)
+    one_point = empty_frames(1)[0]
+    one_point[RIGHT_HAND.start] = frame[RIGHT_HAND.start] if not np.isnan(frame[RIGHT_HAND.start, 0]) else 0.5
+    assert render(None, one_point, HUD(status="signing"), SIZE).shape == (720, 960, 3)
     unknown = Prediction("unknown", 0.2, [("hello", 0.2), ("no", 0.19), ("can", 0.1)])
     assert render(image, frame, HUD(status="recognised", last=unknown), SIZE).shape == (720, 960, 3)
