@@ -10,10 +10,14 @@ fallback; the mark is removed afterwards, so TensorFlow stays importable.
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def import_mediapipe():
+    from .extract import quiet_native_logs
+
+    quiet_native_logs(os.environ.get("ASL_LIVE_VERBOSE") == "1")  # glog reads its level at import
     if "mediapipe" in sys.modules or "tensorflow" in sys.modules:
         import mediapipe
         return mediapipe

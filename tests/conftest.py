@@ -18,7 +18,7 @@ import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
-CLIP = FIXTURES / "dpan_clip.mp4"
+CLIP = FIXTURES / "dpan_tractor.mp4"  # a real DPAN prompt video, sign "tractor"
 MPDATA_NPZ = FIXTURES / "traduttore_mpdata_subset.npz"
 
 
@@ -113,6 +113,14 @@ def wrong_signature_model(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def clip() -> Path:
     return CLIP
+
+
+@pytest.fixture(scope="session")
+def clip_landmarks() -> tuple[np.ndarray, float]:
+    """The real MediaPipe Holistic landmarks of the fixture clip (float32[109, 543, 3]) and its fps."""
+    from asl_live.sources import video_landmarks
+
+    return video_landmarks(CLIP)
 
 
 def run_cli(*args, env=None, timeout=300, stdin=None):
