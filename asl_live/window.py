@@ -63,7 +63,16 @@ def _x_display_opens(display: str) -> bool | None:
     xlib.XOpenDisplay.restype = ctypes.c_void_p
     xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
     xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
-    handle = xlib.XOpenDisplay(display.encode())
+    # libX11 writes its own complaint ("Authorization required...") to stderr on failure;
+    # hold it back so the user sees our one line only.
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            handle = xlib.XOpenDisplay(display.encode())
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
     if not handle:
         return False
     xlib.XCloseDisplay(handle)
