@@ -125,6 +125,9 @@ def prepare(data: Data, cache_dir=None, workers: int | None = None, progress: bo
             with ctx.Pool(workers) as pool:
                 for n in pool.imap_unordered(_compute_shard, jobs):
                     bar.update(n)
+    except BaseException:
+        bar.leave = False  # erase the bar: the error message stands alone
+        raise
     finally:
         bar.close()
     return shards

@@ -1,0 +1,126 @@
+"""A short real training run on real landmark data, its export and its evaluation.
+
+Train on one signer, validate on the other (held out by the fold): the exported
+TFLite model must be far above chance (1/6) on the held-out signer.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from datasets import PARTICIPANTS, build
+
+from train import export as exportmod
+from train.cli import main
+
+SMALL = ["--units", "64", "--blocks", "1", "--epochs", "12", "--seed", "1"]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("ds")
+    build(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def run(dataset, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "fold0"
+    assert main(["fit", "--data", str(dataset), "--out", str(out), "--fold", "0", *SMALL]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def exported(run, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("model")
+    assert main(["export", str(run), "--out", str(out)]) == 0
+    return out
+
+
+def test_run_folder_has_config_metrics_plots_and_best_weights(run):
+    config = json.loads((run / "config.json").read_text())
+    assert config["fold"] == 0 and config["units"] == 64 and config["_epochs_run"] == 12
+    with open(run / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 12 and {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(rows[0])
+    for png in ("loss.png", "accuracy.png"):
+        assert (run / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((run / "summary.json").read_text())
+    assert len(summary["participants_validation"]) == 1
+    assert summary["participants_validation"][0] in PARTICIPANTS.values()
+    best = max(float(r["val_accuracy"]) for r in rows)
+    assert summary["val_accuracy"] == pytest.approx(best)
+    assert (run / "model.weights.h5").is_file()
+
+
+def test_export_writes_the_contract_and_passes_parity(exported):
+    from ai_edge_litert.interpreter import Interpreter
+
+    report = json.loads((exported / "export.json").read_text())
+    assert report["parity_max_abs_diff"] <= exportmod.PARITY_TOLERANCE
+    assert any(n >= 32 for n in report["latency_frames"])  # the mean-pooling path was checked too
+    interp = Interpreter(model_path=str(exported / "model.tflite"))
+    assert list(interp.get_signature_list()) == ["serving_default"]
+    runner = interp.get_signature_runner("serving_default")
+    (name, spec), = runner.get_input_details().items()
+    assert name == "inputs" and spec["dtype"] == np.float32 and list(spec["shape"][1:]) == [543, 3]
+    assert list(runner.get_output_details()) == ["outputs"]
+    labels = json.loads((exported / "sign_to_prediction_index_map.json").read_text())
+    frames = np.full((9, 543, 3), np.nan, np.float32)  # nothing seen at all: still a valid answer
+    out = runner(inputs=frames)["outputs"]
+    assert out.shape == (len(labels),) and np.isfinite(out).all() and abs(out.sum() - 1) < 1e-4
+    with zipfile.ZipFile(exported / "submission.zip") as z:
+        assert z.namelist() == ["model.tflite"]
+        assert z.read("model.tflite") == (exported / "model.tflite").read_bytes()
+
+
+def test_exported_model_recognises_the_held_out_signer(exported, run, dataset, capsys):
+    held_out = str(json.loads((run / "summary.json").read_text())["participants_validation"][0])
+    assert main(["evaluate", str(exported / "model.tflite"), "--data", str(dataset), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"top1", "top5", "n", "per_participant", "per_sign", "confusion_png"} <= set(result)
+    assert result["n"] == 144 and set(result["per_participant"]) == {str(p) for p in PARTICIPANTS.values()}
+    unseen = result["per_participant"][held_out]
+    assert unseen["n"] == 72 and unseen["top1"] >= 0.6, unseen  # chance is 1/6
+    assert result["top5"] >= result["top1"]
+    weights = result["landmark_group_weights"][0]
+    assert set(weights) == {"lips", "left_hand", "right_hand", "pose"}
+    assert sum(weights.values()) == pytest.approx(1.0)
+    assert Path(result["confusion_png"]).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_export_fails_and_writes_nothing_when_parity_breaks(run, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(exportmod, "PARITY_TOLERANCE", -1.0)  # any difference at all is too much
+    out = tmp_path / "model"
+    assert main(["export", str(run), "--out", str(out)]) == 2
+    assert "parity check failed" in capsys.readouterr().err
+    assert not (out / "model.tflite").exists()
+
+
+def test_lipless_model_for_data_without_a_face(dataset, tmp_path):
+    """MP_Data has no face: a model without lips, trained on everything (teach mode's shape)."""
+    from train.export import export
+    from train.fit import fit
+
+    run = fit(dataset, tmp_path / "run", {"parts": ["left_hand", "right_hand", "pose"], "pose": "all",
+                                          "units": 32, "blocks": 1, "epochs": 2}, progress=False)
+    paths = export(run, tmp_path / "model", progress=False)
+    report = json.loads(paths["report"].read_text())
+    assert set(report["landmark_group_weights"][0]) == {"left_hand", "right_hand", "pose"}
+    assert report["parity_max_abs_diff"] <= exportmod.PARITY_TOLERANCE
+
+
+def test_wandb_offline_run_is_logged(dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    out = tmp_path / "run"
+    assert main(["fit", "--data", str(dataset), "--out", str(out), "--all", "--units", "32",
+                 "--blocks", "1", "--epochs", "2", "--wandb"]) == 0
+    runs = list((out / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1
+    assert list(runs[0].glob("*.wandb")), "no offline log written"
