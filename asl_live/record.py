@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -28,6 +28,11 @@ from .errors import UserError, run_main
 from .gislr import Dataset, Sample
 
 COUNTDOWN_S = 3.0
+
+
+def check_sign(sign: str) -> None:
+    if not sign or "," in sign or sign != sign.strip() or any(c in sign for c in "\n\r\"/"):
+        raise UserError(f"sign name {sign!r}: one name without commas, slashes, quotes or surrounding spaces")
 
 
 @dataclass
@@ -38,12 +43,18 @@ class Progress:
     saved: list[Sample] = field(default_factory=list)
     banner: str | None = None
     status: str = "recording"
+    quit: bool = False    # the user closed the window / pressed q
+    ended: bool = False   # the source ran out
 
 
-def record(source, dataset: Dataset, sign: str, participant: int = 0, count: int | None = None,
+def record(items: Iterable, dataset: Dataset, sign: str, participant: int = 0, count: int | None = None,
            countdown: float = COUNTDOWN_S, landmarks: Callable | None = None,
-           on_frame: Callable | None = None, segmenter=None) -> Progress:
-    """Record performances of `sign` from `source` into `dataset` until `count` or the source ends.
+           on_frame: Callable | None = None, segmenter=None, live: bool = False) -> Progress:
+    """Record performances of `sign` from `items` into `dataset` until `count` or the items end.
+
+    `items` is a Source or an iterator over one (teach mode records several
+    signs one after another from the same stream); `live` says whether it is a
+    camera, for the countdown.
 
     `on_frame(item, frame, progress)` is called for every frame (drawing the
     window); it returns "quit" to stop. The countdown runs on the source's own
@@ -52,12 +63,11 @@ def record(source, dataset: Dataset, sign: str, participant: int = 0, count: int
     from .pipeline import Landmarks
     from .segmenter import Segmenter
 
-    if not sign or "," in sign or sign != sign.strip():
-        raise UserError(f"--sign {sign!r}: a sign name is one word without commas or surrounding spaces")
+    check_sign(sign)
     segmenter = segmenter or Segmenter()
     landmarks = landmarks or Landmarks()
     progress = Progress(sign)
-    wait = countdown if getattr(source, "live", False) else 0.0
+    wait = countdown if live else 0.0
     t0 = None
 
     def save(frames: np.ndarray) -> bool:
@@ -69,7 +79,7 @@ def record(source, dataset: Dataset, sign: str, participant: int = 0, count: int
         return count is not None and n >= count
 
     done = False
-    for item in source:
+    for item in items:
         frame = landmarks(item)
         t0 = item.t if t0 is None else t0
         left = wait - (item.t - t0)
@@ -84,11 +94,13 @@ def record(source, dataset: Dataset, sign: str, participant: int = 0, count: int
             if segment is not None and save(segment.frames):
                 done = True
         if on_frame is not None and on_frame(item, frame, progress) == "quit":
+            progress.quit = True
             break
         if done:
             break
     else:
         # The source ended: a performance still in progress is a sample too.
+        progress.ended = True
         segment = segmenter.flush()
         if segment is not None and not done:
             save(segment.frames)
@@ -96,9 +108,8 @@ def record(source, dataset: Dataset, sign: str, participant: int = 0, count: int
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .sources import add_source_arguments
-
     from .cli import ArgumentParser
+    from .sources import add_source_arguments
 
     p = ArgumentParser(
         prog="asl-live record",
@@ -170,7 +181,7 @@ def main(argv=None) -> int:
     try:
         draw = window_drawer(window, source.name) if window is not None else None
         progress = record(source, dataset, args.sign, args.participant, args.count, args.countdown,
-                          landmarks, draw)
+                          landmarks, draw, live=source.live)
     finally:
         source.close()
         landmarks.close()

@@ -109,14 +109,33 @@ def _extract(path: str):
     return np.asarray(frames, dtype=np.float32), None
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """`i/n` -> (i, n): the videos whose position in name order is i modulo n."""
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise UserError(f"--shard {text!r}: expected i/n, e.g. 0/2") from None
+    if n < 1 or not 0 <= i < n:
+        raise UserError(f"--shard {text!r}: need n >= 1 and 0 <= i < n")
+    return i, n
+
+
 def import_videos(src, out, participant: int = 0, jobs: int | None = None,
-                  keep_names: bool = False, progress: bool = True, limit: int | None = None) -> dict:
-    """Import the videos under `src` into the dataset at `out`; returns a summary dict."""
+                  keep_names: bool = False, progress: bool = True, limit: int | None = None,
+                  sign: str | None = None, shard: tuple[int, int] | None = None) -> dict:
+    """Import the videos under `src` into the dataset at `out`; returns a summary dict.
+
+    `sign` labels every video with that one name (e.g. "unknown" for clips of
+    signs outside a vocabulary); `shard=(i, n)` takes every n-th video from the
+    i-th, in name order (a reproducible split of one folder into n parts).
+    """
     import multiprocessing as mp
 
     from tqdm import tqdm
 
     videos = find_videos(src)
+    if shard is not None:
+        videos = videos[shard[0]::shard[1]]
     if limit is not None:
         videos = videos[:limit]
     dataset = Dataset(out)
@@ -138,8 +157,8 @@ def import_videos(src, out, participant: int = 0, jobs: int | None = None,
                     if frames is None:
                         failed.append((v.rel, reason))
                     else:
-                        sign = v.sign if keep_names else gislr_name(v.sign)
-                        writer.add(frames, sign, participant, stable_id(v.key))
+                        name = sign or (v.sign if keep_names else gislr_name(v.sign))
+                        writer.add(frames, name, participant, stable_id(v.key))
                         added += 1
                     bar.update(1)
             except BaseException:
@@ -164,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     p.add_argument("--keep-names", action="store_true",
                    help="keep file names as sign names (default: GISLR spelling, 'thank you' -> thankyou)")
+    p.add_argument("--sign", default=None,
+                   help="label every video with this sign instead of its file/folder name "
+                        "(e.g. unknown, for clips of signs outside your vocabulary)")
+    p.add_argument("--shard", default=None, metavar="I/N",
+                   help="only every N-th video from the I-th, in name order (e.g. 0/2 and 1/2 split a folder in halves)")
     p.add_argument("--limit", type=int, default=None, help="import only the first N videos (in name order)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -173,8 +197,11 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.jobs is not None and args.jobs < 1:
         raise UserError("--jobs must be at least 1")
+    shard = parse_shard(args.shard) if args.shard else None
+    if args.sign is not None and (not args.sign.strip() or "," in args.sign):
+        raise UserError(f"--sign {args.sign!r}: a sign name is one word without commas")
     s = import_videos(args.src, args.out, args.participant, args.jobs, args.keep_names,
-                      progress=not args.quiet, limit=args.limit)
+                      progress=not args.quiet, limit=args.limit, sign=args.sign, shard=shard)
     print(f"import-videos: {s['added']} videos added, {s['skipped']} already there, "
           f"{len(s['failed'])} not imported -> {s['out']}", file=sys.stderr)
     for rel, reason in s["failed"]:

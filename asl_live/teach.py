@@ -1,0 +1,205 @@
+"""`asl-live teach --signs a,b,c --shots K`: record, train, export and use a model in one sitting.
+
+1. Records K performances of each sign, one sign after the other, from one
+   source (`record.record`: countdown before each sign on a camera, one sample
+   per performance cut by the app's segmenter, each saved atomically).
+2. Trains and exports with the train package, in a subprocess
+   (`python -m train.cli fit ... && ... export ...`): the app never imports
+   TensorFlow. Without the train extra installed this is a clear error, and
+   the recordings stay saved for later.
+3. Goes on recognising from the same source with the new model (the live view
+   switches to it; headless: one JSON line per sign on stdout).
+
+On a recorded video, the first K x len(signs) performances are the training
+samples, in the order of `--signs`, and whatever follows is recognised with the
+new model.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .errors import UserError, run_main
+from .gislr import Dataset
+
+# Few samples from one person, with a face in view: hands and pose carry the sign,
+# and leaving the lips out keeps the model from keying on one face.
+TEACH_PARTS = "left_hand,right_hand,pose"
+# Sized so that 6 signs x 10 samples train and export in well under two minutes
+# on a 2-core CPU (benchmarks/bench_teach_fewshot.py measures it).
+TEACH_FIT_OPTIONS = ("--units", "192", "--epochs", "40")
+
+
+def train_available() -> bool:
+    """Whether the train extra (TensorFlow) is installed, without importing it."""
+    return importlib.util.find_spec("tensorflow") is not None and importlib.util.find_spec("train") is not None
+
+
+def train_commands(data: Path, run: Path, model_dir: Path, extra=()) -> list[list[str]]:
+    fit = [sys.executable, "-m", "train.cli", "fit", "--data", str(data), "--out", str(run), "--all",
+           "--parts", TEACH_PARTS, *TEACH_FIT_OPTIONS, *extra]
+    export = [sys.executable, "-m", "train.cli", "export", str(run), "--out", str(model_dir)]
+    return [fit, export]
+
+
+def train_and_export(data: Path, run: Path, model_dir: Path, while_waiting=None, extra=()) -> float:
+    """Run fit then export as subprocesses; `while_waiting()` is called ~30 times a second meanwhile.
+
+    Returns the seconds it took. UserError when a step fails (its last lines are shown).
+    """
+    if not train_available():
+        raise UserError("teach needs the training package: pip install 'asl-live[train]' "
+                        f"(the recordings are saved in {data})")
+    started = time.perf_counter()
+    for cmd in train_commands(data, run, model_dir, extra):
+        step = cmd[3]
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                              text=True, errors="replace") as proc:
+            lines: list[str] = []
+            import threading
+
+            def pump():
+                for line in proc.stdout:
+                    lines.append(line.rstrip("\n"))
+                    if while_waiting is None:  # headless: show the trainer's progress
+                        sys.stderr.write(line)
+                        sys.stderr.flush()
+
+            reader = threading.Thread(target=pump, daemon=True)
+            reader.start()
+            try:
+                while proc.poll() is None:
+                    if while_waiting is not None:
+                        while_waiting(step, time.perf_counter() - started)
+                    time.sleep(0.03)
+            except BaseException:
+                proc.kill()
+                raise
+            reader.join(timeout=5)
+            if proc.returncode != 0:
+                tail = " | ".join(l.strip() for l in lines[-3:] if l.strip())
+                raise UserError(f"training failed at `asl-train {step}` (exit {proc.returncode}): {tail}")
+    return time.perf_counter() - started
+
+
+class _Remaining:
+    """The rest of a source's stream (after the recordings), with the source's name, fps, ..."""
+
+    def __init__(self, source, items):
+        self._source, self._items = source, items
+
+    def __iter__(self):
+        return self._items
+
+    def __getattr__(self, name):
+        return getattr(self._source, name)
+
+
+def parse_signs(text: str) -> list[str]:
+    from .record import check_sign
+
+    signs = [s.strip() for s in text.split(",") if s.strip()]
+    if len(signs) < 2:
+        raise UserError("--signs needs at least two signs, e.g. --signs hello,thankyou,water")
+    if len(set(signs)) != len(signs):
+        raise UserError("--signs lists a sign twice")
+    for s in signs:
+        check_sign(s)
+    return signs
+
+
+def build_parser():
+    from .classifier import DEFAULT_THRESHOLD
+    from .cli import ArgumentParser
+    from .sources import add_source_arguments
+
+    p = ArgumentParser(
+        prog="asl-live teach",
+        description="Teach the app new signs: record K samples of each, train and export a model, "
+                    "then recognise with it, in one sitting.")
+    p.add_argument("--signs", required=True, help="comma-separated signs to learn, e.g. hello,thankyou,water")
+    p.add_argument("--shots", type=int, default=10, help="samples to record per sign (default 10)")
+    p.add_argument("--out", default="teach", help="folder for the dataset, run and model (default ./teach)")
+    p.add_argument("--participant", type=int, default=0, help="participant id for the recordings")
+    p.add_argument("--countdown", type=float, default=3.0, help="seconds before each sign on a camera")
+    p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                   help=f"below this probability the answer is 'unknown' (default {DEFAULT_THRESHOLD})")
+    p.add_argument("--headless", action="store_true", help="no window: progress on stderr, signs as JSON lines")
+    add_source_arguments(p, demo=False)
+    return p
+
+
+def main(argv=None) -> int:
+    from .classifier import Classifier
+    from .extract import quiet_native_logs
+    from .pipeline import Landmarks, Recognizer, run_headless, run_window
+    from .record import open_view, record, window_drawer
+    from .sources import source_from_args
+
+    args = build_parser().parse_args(argv)
+    quiet_native_logs()
+    signs = parse_signs(args.signs)
+    if args.shots < 1:
+        raise UserError("--shots must be at least 1")
+    if not train_available():  # say so before anyone signs sixty times for nothing
+        raise UserError("teach needs the training package: pip install 'asl-live[train]'")
+    out = Path(args.out)
+    dataset = Dataset(out / "data")
+    if dataset.train_csv.is_file() and dataset.samples():
+        raise UserError(f"{dataset.root} already holds recordings; give another --out "
+                        "(or train on it with asl-train fit)")
+    source = source_from_args(args)
+    window = open_view(args.headless)
+    landmarks = Landmarks()
+    try:
+        items = iter(source)
+        draw = window_drawer(window, source.name) if window is not None else None
+        for sign in signs:
+            progress = record(items, dataset, sign, args.participant, args.shots, args.countdown,
+                              landmarks, draw, live=source.live)
+            if progress.quit:
+                print("teach: stopped; recordings so far are saved in " + str(dataset.root), file=sys.stderr)
+                return 130
+            if progress.ended and len(progress.saved) < args.shots:
+                got = {s: sum(r.sign == s for r in dataset.samples()) for s in signs}
+                raise UserError(f"the source ended with {got} samples recorded ({args.shots} of each needed); "
+                                f"they are saved in {dataset.root}")
+
+        waiting = None
+        if window is not None:
+            from .overlay import HUD, render
+
+            def waiting(step, seconds):
+                hud = HUD(status="paused", source=source.name,
+                          banner=f"Training ({step}) {seconds:.0f} s...")
+                if window.show(render(None, None, hud)) == "quit":
+                    raise KeyboardInterrupt
+
+        print(f"teach: training on {len(signs)} signs x {args.shots} samples...", file=sys.stderr)
+        seconds = train_and_export(dataset.root, out / "run", out / "model", waiting)
+        print(f"teach: model ready in {seconds:.0f} s: {out / 'model' / 'model.tflite'}", file=sys.stderr)
+
+        classifier = Classifier(out / "model" / "model.tflite",
+                                out / "model" / "sign_to_prediction_index_map.json", args.threshold)
+        recognizer = Recognizer(classifier)
+        rest = _Remaining(source, items)  # the same stream goes on, now recognised
+        if window is not None:
+            run_window(rest, recognizer, landmarks, window)
+        else:
+            run_headless(rest, recognizer, landmarks)
+    finally:
+        source.close()
+        landmarks.close()
+        if window is not None:
+            window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main, prog="asl-live teach"))
