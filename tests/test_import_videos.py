@@ -52,6 +52,16 @@ def test_import_layout_names_and_failures(tmp_path):
         assert 0.0 < np.median(xy) < 1.0  # normalised image coordinates
     assert set(Dataset(out).label_map()) == {"cut", "thankyou"}
 
+    # every 2nd video from the 2nd in name order (broken, cut, thank you/...) -> cut, relabelled,
+    # its landmarks reused from the first import instead of running MediaPipe again
+    other = tmp_path / "unknown"
+    r = _import(src, other, "--shard", "1/2", "--sign", "unknown", "--reuse", str(out))
+    assert r.returncode == 0, r.stderr
+    (row,) = Dataset(other).samples()
+    first = next(s for s in rows if s.sign == "cut")
+    assert row.sign == "unknown" and row.sequence_id == first.sequence_id
+    np.testing.assert_array_equal(competition_load(other / row.path), competition_load(out / first.path))
+
     # bad SRC: one line, exit 2
     r = _import(tmp_path / "missing", out)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1

@@ -122,12 +122,15 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def import_videos(src, out, participant: int = 0, jobs: int | None = None,
                   keep_names: bool = False, progress: bool = True, limit: int | None = None,
-                  sign: str | None = None, shard: tuple[int, int] | None = None) -> dict:
+                  sign: str | None = None, shard: tuple[int, int] | None = None,
+                  reuse: str | os.PathLike | None = None) -> dict:
     """Import the videos under `src` into the dataset at `out`; returns a summary dict.
 
     `sign` labels every video with that one name (e.g. "unknown" for clips of
     signs outside a vocabulary); `shard=(i, n)` takes every n-th video from the
     i-th, in name order (a reproducible split of one folder into n parts).
+    `reuse` is a dataset these same videos were imported into before: their
+    landmarks are taken from there instead of running MediaPipe again.
     """
     import multiprocessing as mp
 
@@ -145,6 +148,14 @@ def import_videos(src, out, participant: int = 0, jobs: int | None = None,
     with BatchWriter(dataset, every=1) as writer:
         todo = [v for v in videos if not writer.has(stable_id(v.key))]
         skipped = len(videos) - len(todo)
+        if reuse is not None:
+            earlier = Dataset(reuse)
+            known = {s.sequence_id: s for s in earlier.samples()}
+            for v in [v for v in todo if stable_id(v.key) in known]:
+                name = sign or (v.sign if keep_names else gislr_name(v.sign))
+                writer.add(earlier.read(known[stable_id(v.key)]), name, participant, stable_id(v.key))
+                added += 1
+                todo.remove(v)
         jobs = max(1, min(jobs or available_cores(), len(todo) or 1))
         bar = tqdm(total=len(todo), desc="import-videos", unit="video", disable=not progress, file=sys.stderr)
         # spawn, not fork: the caller may hold threads (TensorFlow, tqdm) that fork would copy half-way
@@ -188,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(e.g. unknown, for clips of signs outside your vocabulary)")
     p.add_argument("--shard", default=None, metavar="I/N",
                    help="only every N-th video from the I-th, in name order (e.g. 0/2 and 1/2 split a folder in halves)")
+    p.add_argument("--reuse", metavar="DIR",
+                   help="a dataset these videos were imported into before: take their landmarks from "
+                        "there instead of running MediaPipe again (e.g. to import them under --sign unknown)")
     p.add_argument("--limit", type=int, default=None, help="import only the first N videos (in name order)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -201,7 +215,8 @@ def main(argv=None) -> int:
     if args.sign is not None and (not args.sign.strip() or "," in args.sign):
         raise UserError(f"--sign {args.sign!r}: a sign name is one word without commas")
     s = import_videos(args.src, args.out, args.participant, args.jobs, args.keep_names,
-                      progress=not args.quiet, limit=args.limit, sign=args.sign, shard=shard)
+                      progress=not args.quiet, limit=args.limit, sign=args.sign, shard=shard,
+                      reuse=args.reuse)
     print(f"import-videos: {s['added']} videos added, {s['skipped']} already there, "
           f"{len(s['failed'])} not imported -> {s['out']}", file=sys.stderr)
     for rel, reason in s["failed"]:
