@@ -124,3 +124,23 @@ def test_wandb_offline_run_is_logged(dataset, tmp_path, monkeypatch):
     runs = list((out / "wandb").glob("offline-run-*"))
     assert len(runs) == 1
     assert list(runs[0].glob("*.wandb")), "no offline log written"
+
+
+def test_fc_model_and_float16_ensemble_export(run, dataset, tmp_path):
+    """The reference's second model, then both as one TFLite model averaging their outputs."""
+    from train.export import export
+    from train.fit import fit
+
+    fc = fit(dataset, tmp_path / "fc", {"arch": "fc", "fold": 0, "epochs": 3, "batch_all_signs": 2},
+             progress=False)
+    paths = export([run, fc], tmp_path / "ensemble", float16=True, progress=False)
+    report = json.loads(paths["report"].read_text())
+    assert report["float16"] and report["parity_max_abs_diff"] <= exportmod.PARITY_TOLERANCE_FLOAT16
+    assert report["landmark_group_weights"][1] is None  # the fc model has no part weights
+    from ai_edge_litert.interpreter import Interpreter
+
+    runner = Interpreter(model_path=str(paths["model"])).get_signature_runner("serving_default")
+    from datasets import fixture_sequences
+
+    out = runner(inputs=fixture_sequences()[0][0])["outputs"]
+    assert out.shape == (6,) and abs(float(out.sum()) - 1) < 1e-3

@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="write model.tflite, its label map and submission.zip")
     e.add_argument("runs", nargs="+", metavar="RUN", help="run folder(s); several make an ensemble")
     e.add_argument("--out", required=True, metavar="DIR")
+    e.add_argument("--float16", action="store_true", help="store weights as float16 (half the size)")
 
     v = sub.add_parser("evaluate", help="accuracy of a TFLite model on a dataset")
     v.add_argument("model", metavar="MODEL.tflite")
@@ -152,7 +153,7 @@ def _main(argv=None) -> int:
         _quiet_tensorflow()
         from .export import export
 
-        paths = export(args.runs, args.out)
+        paths = export(args.runs, args.out, float16=args.float16)
         for key in ("model", "labels", "submission"):
             print(paths[key])
         return 0

@@ -227,7 +227,7 @@ def build_model(config: Config, n_classes: int) -> keras.Model:
     mask = ops.cast(ops.not_equal(positions, -1.0), "float32")
     if config.arch == "fc":
         x = layers.Flatten()(xy)
-        for i, width in enumerate((1024, 512)):
+        for i, width in enumerate((512, 256)):
             x = layers.Dense(width, use_bias=False, name=f"fc{i}")(x)
             x = layers.BatchNormalization(name=f"bn{i}")(x)
             x = layers.ReLU()(x)
