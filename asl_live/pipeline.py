@@ -43,16 +43,23 @@ class Recognition:
 
 
 class StageTimes:
-    """Exponential moving averages of per-stage milliseconds (what the HUD shows)."""
+    """Per-stage milliseconds: moving averages (what the HUD shows) and totals (for benchmarks)."""
 
     def __init__(self, alpha: float = 0.1):
         self.alpha = alpha
         self.ms: dict[str, float] = {}
+        self.total_s: dict[str, float] = {}
+        self.count: dict[str, int] = {}
 
     def add(self, stage: str, seconds: float) -> None:
         ms = seconds * 1000.0
         old = self.ms.get(stage)
         self.ms[stage] = ms if old is None else old + self.alpha * (ms - old)
+        self.total_s[stage] = self.total_s.get(stage, 0.0) + seconds
+        self.count[stage] = self.count.get(stage, 0) + 1
+
+    def mean_ms(self) -> dict[str, float]:
+        return {k: 1000.0 * v / self.count[k] for k, v in self.total_s.items()}
 
 
 class Landmarks:

@@ -55,11 +55,13 @@ class Segmenter:
     def reset(self) -> None:
         self._n = 0              # frames in the current segment
         self._last_hand = -1     # buffer position of the last frame with a hand
-        self._hand_frames = 0
+        self._hand_frames = 0    # counted in source frames, like the next two
         self._missing = 0        # consecutive frames without hands
         self._still = 0          # consecutive frames with hands at rest
+        self._still_from = 0     # buffer position where the hands came to rest
         self._moved = False      # the current segment had real motion
         self._resting = False    # a sign just ended by rest; wait for motion or for the hands to go
+        self._prev_index = None
         self._prev_seen[:] = False
 
     @property
@@ -69,8 +71,8 @@ class Segmenter:
             return "signing"
         return "resting" if self._resting else "no hands"
 
-    def _motion(self, frame: np.ndarray) -> tuple[bool, float]:
-        """(a hand is seen, the largest mean x/y displacement of a hand since the previous frame)."""
+    def _motion(self, frame: np.ndarray, step: int) -> tuple[bool, float]:
+        """(a hand is seen, the largest mean x/y displacement of a hand per source frame)."""
         seen_any, speed = False, 0.0
         for h, rows in enumerate((LEFT_HAND, RIGHT_HAND)):
             xy = frame[rows, :2]
@@ -79,13 +81,22 @@ class Segmenter:
             if seen:
                 seen_any = True
                 if self._prev_seen[h]:
-                    speed = max(speed, float(np.abs(xy - self._prev[h]).mean()))
+                    speed = max(speed, float(np.abs(xy - self._prev[h]).mean()) / step)
                 self._prev[h] = xy
             self._prev_seen[h] = seen
         return seen_any, speed
 
     def push(self, frame: np.ndarray, index: int, t: float) -> Segment | None:
-        seen, speed = self._motion(frame)
+        """Add the frame with source frame number `index` (taken at `t` s); a Segment when a sign ended.
+
+        Durations (gap, rest, minimum length) are counted in source frames, so a
+        live camera whose stale frames were dropped (gaps in `index`) keeps the
+        same timing as a stream processed frame by frame.
+        """
+        # Frames that a live source dropped count as more of whatever this frame shows.
+        step = 1 if self._prev_index is None else min(max(index - self._prev_index, 1), self.gap_frames)
+        self._prev_index = index
+        seen, speed = self._motion(frame, step)
         if self._n == 0:
             if not seen:
                 self._resting = False
@@ -95,25 +106,31 @@ class Segmenter:
             self._resting = False
             self._missing = self._still = self._hand_frames = 0
             self._moved = False
+            step = 1
         n = self._n
         self._buf[n] = frame
         self._index[n] = index
         self._t[n] = t
         self._n = n + 1
         if seen:
-            self._hand_frames += 1
+            self._hand_frames += step
             self._last_hand = n
             self._missing = 0
             if speed >= self.move_speed:
                 self._moved = True
-            self._still = self._still + 1 if (speed < self.rest_speed and n > 0) else 0
+            if speed < self.rest_speed and n > 0:
+                if self._still == 0:
+                    self._still_from = n
+                self._still += step
+            else:
+                self._still = 0
         else:
-            self._missing += 1
+            self._missing += step
             self._still = 0
         if self._missing >= self.gap_frames:
             return self._emit(self._last_hand)
         if self._moved and self._still >= self.rest_frames:
-            end = n - self._still + min(self.hold_frames, self._still)
+            end = min(self._still_from + self.hold_frames, n)
             seg = self._emit(end)
             self._resting = True
             return seg
@@ -132,7 +149,7 @@ class Segmenter:
         n_hands = self._hand_frames
         self._n = 0
         self._missing = self._still = 0
-        if end < 0 or end + 1 < self.min_frames or n_hands < self.min_hand_frames:
+        if end < 0 or self._index[end] - self._index[0] + 1 < self.min_frames or n_hands < self.min_hand_frames:
             return None
         return Segment(int(self._index[0]), int(self._index[end]), float(self._t[0]), float(self._t[end]),
                        self._buf[: end + 1].copy())

@@ -121,3 +121,17 @@ def test_flush_returns_the_sign_in_progress_once():
     last = seg.flush()
     assert last is not None and last.end_frame <= 19 and seg.flush() is None
     assert seg.state == "no hands"
+
+
+def test_timing_is_in_source_frames_when_a_live_source_drops_frames(gapped_stream):
+    """Every 2nd frame processed (a camera twice as fast as the machine): same signs, same waits."""
+    stream, truth = gapped_stream
+    seg, found, waits = Segmenter(), [], []
+    for i in range(0, len(stream), 2):
+        if (s := seg.push(stream[i], i, i / 30)) is not None:
+            found.append((s.start_frame, s.end_frame))
+            waits.append(i - s.end_frame)
+    assert len(found) == len(truth)
+    for (a, b), (s, e) in zip(truth, found):
+        assert abs(s - a) <= 1 and abs(e - b) <= 1
+    assert set(waits) <= {6, 7}  # 200 ms of camera time, not 6 processed frames (400 ms)

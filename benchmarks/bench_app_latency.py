@@ -1,0 +1,104 @@
+"""Live latency from the end of a sign to its label, with a camera simulated from a real video.
+
+    python benchmarks/bench_app_latency.py --runs 3 --model M --labels L [--extra-ms 0 60]
+
+A 640x480 video of real DPAN clips (one sign each, the hands leave the picture
+between signs) is delivered at 30 fps in real time through the app's own
+camera path (`sources.simulated_camera`: the grabber thread that keeps only the
+newest frame). The app's loop runs on it as `asl-live --camera` would. For each
+recognised sign, latency = the moment its label is ready minus the capture time
+of the sign's last frame (`Recognition.latency_s`, both on the source's clock).
+It includes the segmenter's deliberate wait (`gap_frames` frames without hands,
+6 at 30 fps = 200 ms) and everything behind it. `--extra-ms` adds work per frame
+(a slower machine): stale frames are then dropped, and the latency must not grow
+over the run, as it would if frames were queued.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from bench_app_common import DEFAULT_CLIPS, make_video, model_arguments
+
+from asl_live.classifier import Classifier
+from asl_live.mediapipe_import import import_mediapipe
+from asl_live.pipeline import Landmarks, Recognizer, StageTimes, recognitions
+from asl_live.segmenter import Segmenter
+from asl_live.sources import simulated_camera
+
+
+def one_run(video: Path, classifier, fps: float, extra_ms: float):
+    landmarks = Landmarks()
+    cam = simulated_camera(video, fps=fps)
+    recognizer = Recognizer(classifier, times=StageTimes(), clock=cam.clock)
+    extra = extra_ms / 1000.0
+
+    def busy(item, frame):
+        if extra:
+            end = time.perf_counter() + extra
+            while time.perf_counter() < end:
+                pass
+
+    lat, processed = [], 0
+    t0 = time.monotonic()
+    with cam:
+        for rec in recognitions(cam, recognizer, landmarks, on_frame=busy):
+            lat.append(rec.latency_s)
+        grabbed = cam._grabber.grabbed
+        dropped = cam.dropped
+    wall = time.monotonic() - t0
+    landmarks.close()
+    processed = grabbed - dropped
+    return lat, grabbed, dropped, processed / wall, recognizer.times.mean_ms()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    model_arguments(p)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument("--extra-ms", type=float, nargs="+", default=[0.0, 60.0])
+    p.add_argument("--repeat", type=int, default=2, help="times the clip list is repeated in the video")
+    args = p.parse_args()
+    import_mediapipe()
+    classifier = Classifier(args.model, args.labels)
+    gap = Segmenter().gap_frames
+    with tempfile.TemporaryDirectory() as d:
+        video, n = make_video(Path(d) / "live.mp4", repeat=args.repeat)
+        print(f"simulated camera: {n} frames 640x480 at {args.fps:g} fps ({n / args.fps:.1f} s), "
+              f"{len(DEFAULT_CLIPS) * args.repeat} real signs; segmenter waits {gap} frames "
+              f"({1000 * gap / args.fps:.0f} ms) without hands before a sign is over")
+        for extra in args.extra_ms:
+            med, firsts, lasts, drops, rates, counts = [], [], [], [], [], []
+            for r in range(args.runs):
+                lat, grabbed, dropped, rate, stages = one_run(video, classifier, args.fps, extra)
+                lat_ms = [1000 * x for x in lat]
+                med.append(np.median(lat_ms))
+                half = len(lat_ms) // 2
+                firsts.append(np.median(lat_ms[:half]))
+                lasts.append(np.median(lat_ms[half:]))
+                drops.append(dropped / grabbed)
+                rates.append(rate)
+                counts.append(len(lat))
+                print(f"  extra {extra:g} ms/frame, run {r + 1}: {len(lat)} signs, latency median "
+                      f"{med[-1]:.0f} ms (first half {firsts[-1]:.0f}, second half {lasts[-1]:.0f}, "
+                      f"max {max(lat_ms):.0f}); processed {rate:.1f} fps, dropped {dropped}/{grabbed} frames; "
+                      f"stages ms " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(stages.items())), flush=True)
+            queued = None
+            if np.median(rates) < args.fps:
+                # What a queue would do instead: the backlog grows by (1 - rate/fps) s per second.
+                queued = (n / args.fps) * (args.fps / np.median(rates) - 1) * 1000
+            print(f"extra {extra:g} ms/frame, median of {args.runs} runs: latency {np.median(med):.0f} ms "
+                  f"(first half {np.median(firsts):.0f}, second half {np.median(lasts):.0f}), "
+                  f"processed {np.median(rates):.1f} fps, dropped {100 * np.median(drops):.0f}% of frames"
+                  + (f"; a frame queue would lag {queued:.0f} ms by the end" if queued else ""), flush=True)
+    print(f"load average during the run: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
