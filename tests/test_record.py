@@ -135,3 +135,18 @@ def test_killed_recording_leaves_a_consistent_dataset(tmp_path):
             assert competition_load(p).shape == (20, 543, 3)
         assert ds.label_map() == {"no": 0}
     assert counts == sorted(counts) and counts[-1] > counts[0] > 0  # each session added, nothing lost
+
+
+def test_records_with_a_live_window_under_xvfb(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parent))
+    from display import Xvfb
+
+    seqs = real_sequences(3)
+    replay = chained_replay(tmp_path / "session.parquet", seqs)
+    out = tmp_path / "ds"
+    with Xvfb() as x:
+        r = subprocess.run(record_cmd("--sign", "please", "--out", str(out), "--replay", str(replay)),
+                           env=x.env(), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "headless" not in r.stderr  # it drew the window
+    assert len(Dataset(out).samples()) == 3
