@@ -79,7 +79,9 @@ class Classifier:
         self.threshold = float(threshold)
         self.model_path = model_path
         if not model_path.is_file():
-            raise UserError(f"{model_path}: no such model file")
+            hint = " (the bundled model is missing from this install; pass --model PATH)" \
+                if model_path == DEFAULT_MODEL else ""
+            raise UserError(f"{model_path}: no such model file{hint}")
         with open(model_path, "rb") as f:
             head = f.read(8)
         # A TFLite flatbuffer carries the file identifier "TFL3" at bytes 4..8.

@@ -60,7 +60,19 @@ def run_app(argv) -> int:
     if not args.headless:
         from .window import require_display
 
-        require_display()  # before anything slow: fail in a blink, not after loading models
+        try:
+            require_display()  # before anything slow: fail in a blink, not after loading models
+        except UserError:
+            if not args.demo:
+                raise
+            from .sources import demo_path
+
+            demo_path()
+            # The demo is the first thing a new user runs, often on a machine without a screen:
+            # show its results rather than an error.
+            print("asl-live: no display, so the demo prints JSON lines "
+                  "(for the window: xvfb-run -a asl-live --demo)", file=sys.stderr)
+            args.headless = True
 
     from .classifier import Classifier
     from .native_stderr import quiet_native_stderr

@@ -295,12 +295,16 @@ def add_source_arguments(parser: argparse.ArgumentParser, demo: bool = True) -> 
         g.add_argument("--demo", action="store_true", help="replay the bundled demo (assets/demo.parquet)")
 
 
+def demo_path() -> Path:
+    """The bundled demo replay; UserError when this install lacks it."""
+    if not DEMO_PARQUET.is_file():
+        raise UserError(f"the bundled demo {DEMO_PARQUET} is missing; use --video PATH or --replay PATH")
+    return DEMO_PARQUET
+
+
 def source_from_args(args: argparse.Namespace) -> Source:
     if getattr(args, "demo", False):
-        if not DEMO_PARQUET.is_file():
-            raise UserError(f"the bundled demo {DEMO_PARQUET} is missing; "
-                            "use --video PATH or --replay PATH")
-        return ReplaySource(DEMO_PARQUET)
+        return ReplaySource(demo_path())
     if args.video is not None:
         return VideoSource(args.video)
     if args.replay is not None:
