@@ -235,3 +235,12 @@ class XClient:
         ev.l[0] = x.XInternAtom(self.dpy, b"WM_DELETE_WINDOW", 0)
         x.XSendEvent(self.dpy, window, 0, 0, ctypes.byref(ev))
         x.XSync(self.dpy, 0)
+
+    def move_pointer(self, x: int, y: int) -> None:
+        """Put the mouse pointer at screen (x, y), e.g. out of a screenshot's way."""
+        import ctypes
+
+        self.x.XWarpPointer.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong] + [ctypes.c_int] * 2 \
+            + [ctypes.c_uint] * 2 + [ctypes.c_int] * 2
+        self.x.XWarpPointer(self.dpy, 0, self.x.XDefaultRootWindow(self.dpy), 0, 0, 0, 0, x, y)
+        self.x.XSync(self.dpy, 0)
