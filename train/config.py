@@ -34,6 +34,7 @@ class Config:
     warmup_epochs: float = 1.0
     label_smoothing: float = 0.1
     seed: int = 42
+    loader_workers: int = 1          # threads preparing (augmenting) batches; more for a GPU
     # augmentation (probabilities per sample; 0 disables)
     mirror: float = 0.5
     affine: float = 0.75

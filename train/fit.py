@@ -74,7 +74,7 @@ def _make_sequence(frames, positions, labels, n_classes, batch, config, rows, rn
 
     class Batches(keras.utils.PyDataset):
         def __init__(self):
-            super().__init__()
+            super().__init__(workers=config.loader_workers, use_multiprocessing=False)
             self.order = rng.permutation(len(labels))
 
         def __len__(self):
@@ -86,8 +86,8 @@ def _make_sequence(frames, positions, labels, n_classes, batch, config, rows, rn
         def __getitem__(self, i):
             if config.batch_all_signs > 0:
                 idx = np.concatenate([rng.choice(by_class[c], config.batch_all_signs) for c in present])
-            else:
-                idx = self.order[i * batch:(i + 1) * batch]
+            else:  # the last batch wraps around: one batch shape, one graph trace (~10 s each on a CPU)
+                idx = np.take(self.order, np.arange(i * batch, (i + 1) * batch), mode="wrap")
             f, p = augment(frames[idx], positions[idx])
             y = np.eye(n_classes, dtype=np.float32)[labels[idx]]
             return {"frames": f, "positions": p}, y
@@ -120,6 +120,26 @@ class _Progress:
                 outer.bar.close()
 
         self.callback = Callback()
+
+
+def _epoch_timer(n_samples: int):
+    """Adds `seconds` and `samples_per_second` (training part of the epoch) to the epoch logs."""
+    import keras
+
+    class Callback(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start, self.stop = time.perf_counter(), None
+
+        def on_test_begin(self, logs=None):
+            self.stop = self.stop or time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds = (self.stop or time.perf_counter()) - self.start
+            if logs is not None:
+                logs["seconds"] = seconds
+                logs["samples_per_second"] = n_samples / seconds
+
+    return Callback()
 
 
 class _BestWeights:
@@ -236,6 +256,57 @@ def _save_parity_sequences(data: datamod.Data, idx: np.ndarray, run_dir: Path, s
         np.savez_compressed(f, **arrays)
 
 
+def train_arrays(frames, positions, labels, n_classes, train_idx, val_idx, config: Config, run_dir: Path,
+                 columns, *, progress: bool = True, callbacks=()):
+    """Train on preprocessed features; writes metrics.csv and the best weights into `run_dir`.
+
+    Returns (history, best-weights tracker, epochs, batch size, seconds). Used by `fit` and
+    by the training-speed benchmark (which brings its own features).
+    """
+    import keras
+
+    from .models import build_model, fit_normalisation, set_normalisation
+
+    keras.utils.set_random_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    epochs = config.epochs or auto_epochs(len(train_idx))
+    batch = (n_classes * config.batch_all_signs if config.batch_all_signs
+             else auto_batch_size(len(train_idx), config.batch_size))
+
+    model = build_model(config, n_classes)
+    set_normalisation(model, *fit_normalisation(frames[train_idx]))
+    steps = max(1, math.ceil(len(train_idx) / batch))
+    warmup = int(round(config.warmup_epochs * steps))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.lr / 10 if warmup else config.lr,
+        decay_steps=max(1, epochs * steps - warmup), alpha=0.01,
+        warmup_target=config.lr if warmup else None, warmup_steps=warmup)
+    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay, clipnorm=1.0)
+    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta", "empty_embedding",
+                                                   "landmark_weights", "embeddings", "mean", "std"])
+    model.compile(optimizer=optimizer,
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+                  metrics=["accuracy", keras.metrics.TopKCategoricalAccuracy(k=min(5, n_classes), name="top5")],
+                  jit_compile=_use_xla())
+
+    rows = CACHE_ROWS[columns]
+    batches = _make_sequence(frames[train_idx], positions[train_idx], labels[train_idx],
+                             n_classes, batch, config, rows, rng)
+    validation = None
+    if len(val_idx):
+        validation = ({"frames": frames[val_idx], "positions": positions[val_idx]},
+                      np.eye(n_classes, dtype=np.float32)[labels[val_idx]])
+
+    best = _BestWeights(Path(run_dir) / WEIGHTS, validation is not None)
+    callbacks = [_epoch_timer(len(batches) * batch),
+                 keras.callbacks.CSVLogger(str(Path(run_dir) / "metrics.csv")), best.callback,
+                 _Progress(epochs, progress).callback, *callbacks]
+    started = time.perf_counter()
+    history = model.fit(batches, validation_data=validation, epochs=epochs, verbose=0,
+                        callbacks=callbacks, batch_size=batch)
+    return history, best, epochs, batch, time.perf_counter() - started
+
+
 def fit(data_dir, out_run_dir, config=None, *, wandb: bool = False, progress: bool = True,
         cache_dir=None, workers: int | None = None) -> Path:
     """Train a model on a dataset folder; returns the run folder."""
@@ -256,58 +327,20 @@ def fit(data_dir, out_run_dir, config=None, *, wandb: bool = False, progress: bo
             raise UserError(f"--fold must be between 0 and {k - 1} for this dataset ({k} folds)")
         train_idx, val_idx = np.flatnonzero(folds != config.fold), np.flatnonzero(folds == config.fold)
 
-    import keras
-
-    from .models import build_model, fit_normalisation, set_normalisation
-
-    keras.utils.set_random_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    n_classes = len(data.signs)
-    epochs = config.epochs or auto_epochs(len(train_idx))
-    batch = (len(data.signs) * config.batch_all_signs if config.batch_all_signs
-             else auto_batch_size(len(train_idx), config.batch_size))
-
-    model = build_model(config, n_classes)
-    set_normalisation(model, *fit_normalisation(frames[train_idx]))
-    steps = max(1, math.ceil(len(train_idx) / batch))
-    warmup = int(round(config.warmup_epochs * steps))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=config.lr / 10 if warmup else config.lr,
-        decay_steps=max(1, epochs * steps - warmup), alpha=0.01,
-        warmup_target=config.lr if warmup else None, warmup_steps=warmup)
-    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay, clipnorm=1.0)
-    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta", "empty_embedding",
-                                                   "landmark_weights", "embeddings", "mean", "std"])
-    model.compile(optimizer=optimizer,
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-                  metrics=["accuracy", keras.metrics.TopKCategoricalAccuracy(k=min(5, n_classes), name="top5")],
-                  jit_compile=_use_xla())
-
-    rows = CACHE_ROWS[columns]
-    batches = _make_sequence(frames[train_idx], positions[train_idx], data.labels[train_idx],
-                             n_classes, batch, config, rows, rng)
-    validation = None
-    if len(val_idx):
-        validation = ({"frames": frames[val_idx], "positions": positions[val_idx]},
-                      np.eye(n_classes, dtype=np.float32)[data.labels[val_idx]])
-
-    saved = {**config.to_dict(), "_data": str(Path(data_dir).resolve()), "_epochs_run": epochs,
-             "_batch_size_run": batch, "_classes": n_classes}
+    saved = {**config.to_dict(), "_data": str(Path(data_dir).resolve()), "_classes": len(data.signs)}
     with atomic_write(run_dir / "config.json", "w") as f:
         json.dump(saved, f, indent=1)
         f.write("\n")
     write_label_map(run_dir / "sign_to_prediction_index_map.json", data.signs)
     _save_parity_sequences(data, val_idx if len(val_idx) else train_idx, run_dir, config.seed)
-
-    best = _BestWeights(run_dir / WEIGHTS, validation is not None)
-    callbacks = [keras.callbacks.CSVLogger(str(run_dir / "metrics.csv")), best.callback,
-                 _Progress(epochs, progress).callback]
-    if wandb:
-        callbacks.append(_wandb_callback(run_dir, config, data.root))
-    started = time.perf_counter()
-    history = model.fit(batches, validation_data=validation, epochs=epochs, verbose=0,
-                        callbacks=callbacks, batch_size=batch)
-    seconds = time.perf_counter() - started
+    extra = [_wandb_callback(run_dir, config, data.root)] if wandb else []
+    history, best, epochs, batch, seconds = train_arrays(
+        frames, positions, data.labels, len(data.signs), train_idx, val_idx, config, run_dir,
+        columns, progress=progress, callbacks=extra)
+    saved.update(_epochs_run=epochs, _batch_size_run=batch)
+    with atomic_write(run_dir / "config.json", "w") as f:
+        json.dump(saved, f, indent=1)
+        f.write("\n")
     plot_metrics(run_dir)
 
     h = history.history
@@ -316,10 +349,11 @@ def fit(data_dir, out_run_dir, config=None, *, wandb: bool = False, progress: bo
         "participants_validation": sorted(int(p) for p in np.unique(data.participants[val_idx])),
         "epochs": epochs, "batch_size": batch, "best_epoch": best.best_epoch,
         "train_seconds": round(seconds, 2),
-        "train_samples_per_second": round(epochs * steps * batch / seconds, 1) if seconds else None,
+        "train_samples_per_second": round(float(np.median(h["samples_per_second"][1:] or
+                                                          h["samples_per_second"])), 1),
         "final_train_accuracy": float(h["accuracy"][-1]),
     }
-    if validation is not None:
+    if len(val_idx):
         i = best.best_epoch - 1
         summary.update(val_accuracy=float(h["val_accuracy"][i]), val_top5=float(h["val_top5"][i]),
                        val_loss=float(h["val_loss"][i]))

@@ -53,7 +53,7 @@ class Normalise(layers.Layer):
 
     def call(self, frames):
         xy = frames[..., :2]
-        return ops.where(ops.equal(xy, 0.0), 0.0, (xy - self.mean) / self.std)
+        return ops.where(ops.equal(xy, 0.0), 0.0, (xy - self.mean.value) / self.std.value)
 
     def get_config(self):
         return {**super().get_config(), "n_landmarks": self.n_landmarks}
@@ -87,7 +87,7 @@ class LandmarkEmbedding(layers.Layer):
 
     def call(self, x):
         missing = ops.all(ops.equal(x, 0.0), axis=-1, keepdims=True)
-        return ops.where(missing, self.empty, self.out(self.hidden(x)))
+        return ops.where(missing, self.empty.value, self.out(self.hidden(x)))
 
 
 class FrameEmbedding(layers.Layer):
@@ -120,7 +120,7 @@ class FrameEmbedding(layers.Layer):
             part = ops.reshape(xy[:, :, start:start + n, :], (-1, self.frames, n * 2))
             embedded.append(emb(part))
             start += n
-        x = ops.stack(embedded, axis=-1) * ops.softmax(self.landmark_weights)
+        x = ops.stack(embedded, axis=-1) * ops.softmax(self.landmark_weights.value)
         x = self.fc2(self.fc1(ops.sum(x, axis=-1)))
         last = ops.maximum(ops.max(positions, axis=1, keepdims=True), 1.0)
         slot = ops.cast(ops.floor(positions / last * (self.frames - 1)), "int32")
