@@ -42,57 +42,69 @@ def mirror_permutation(rows: np.ndarray) -> np.ndarray:
         raise ValueError("the selected rows are not closed under mirroring") from None
 
 
-def _compact(frames, positions, keep):
-    """Move the kept frames (bool[32]) to the front and pad the rest."""
-    out_f = np.zeros_like(frames)
-    out_p = np.full_like(positions, -1.0)
-    idx = np.flatnonzero(keep)
-    out_f[:idx.size] = frames[idx]
-    out_p[:idx.size] = positions[idx]
-    return out_f, out_p
+def _gather_frames(frames, positions, src, valid):
+    """Per sample b, output frame j = input frame src[b, j] where valid[b, j], else padding."""
+    rows = np.arange(len(frames))[:, None]
+    f, p = frames[rows, src], positions[rows, src]
+    f[~valid] = 0
+    p[~valid] = -1.0
+    return f, p
 
 
 class Augmenter:
+    """Random augmentation of a whole batch at once (vectorised: it feeds a GPU at thousands/s)."""
+
     def __init__(self, config: Config, rows: np.ndarray, rng: np.random.Generator):
         self.c = config
         self.rng = rng
         self.mirror = mirror_permutation(rows) if config.mirror > 0 else None
 
     def __call__(self, frames: np.ndarray, positions: np.ndarray):
-        frames, positions = frames.copy(), positions.copy()
-        for i in range(len(frames)):
-            frames[i], positions[i] = self.one(frames[i], positions[i])
-        return frames, positions
-
-    def one(self, f: np.ndarray, p: np.ndarray):
         c, rng = self.c, self.rng
-        present = (f[..., :2] != 0).any(axis=-1)  # [32, L]
-        if self.mirror is not None and rng.random() < c.mirror:
-            f = np.where(present[..., None], f * np.array([-1, 1, 1], np.float32)
-                         + np.array([1, 0, 0], np.float32), 0)[:, self.mirror]
-            present = present[:, self.mirror]
-        if rng.random() < c.affine:
-            angle = np.deg2rad(rng.uniform(-15, 15))
-            scale = rng.uniform(0.8, 1.2)
-            shear = rng.uniform(-0.1, 0.1)
-            m = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-            m = m @ np.array([[1, shear], [0, 1]])
-            shift = rng.uniform(-0.08, 0.08, size=2)
-            xy = (f[..., :2] - 0.5) @ m.T.astype(np.float32) + 0.5 + shift.astype(np.float32)
-            f[..., :2] = np.where(present[..., None], xy, 0)
-        n = int((p != -1).sum())
-        if n > 2 and rng.random() < c.resample:
-            m = int(np.clip(round(n * rng.uniform(0.7, 1.3)), 2, len(p)))
-            src = np.round(np.linspace(0, n - 1, m)).astype(int)
-            nf, np_ = np.zeros_like(f), np.full_like(p, -1.0)
-            nf[:m], np_[:m] = f[src], p[src]
-            f, p, n = nf, np_, m
-        if n > 4 and rng.random() < c.drop_frames:
-            keep = p != -1
-            drop = rng.choice(n, size=rng.integers(1, max(2, n // 5)), replace=False)
-            keep[drop] = False
-            f, p = _compact(f, p, keep)
-        if rng.random() < c.drop_landmarks:
-            gone = rng.random(f.shape[:2]) < 0.1
-            f = np.where(gone[..., None], 0, f)
+        f, p = frames.astype(np.float32, copy=True), positions.astype(np.float32, copy=True)
+        b, t = p.shape
+        present = (f[..., :2] != 0).any(axis=-1)  # [B, T, L]
+
+        if self.mirror is not None:
+            sel = np.flatnonzero(rng.random(b) < c.mirror)
+            seen = present[sel][..., None]
+            f[sel] = np.where(seen, f[sel] * np.float32([-1, 1, 1]) + np.float32([1, 0, 0]), 0)[:, :, self.mirror]
+            present[sel] = present[sel][:, :, self.mirror]
+
+        sel = np.flatnonzero(rng.random(b) < c.affine)
+        if sel.size:
+            k = sel.size
+            angle = np.deg2rad(rng.uniform(-15, 15, k))
+            scale = rng.uniform(0.8, 1.2, k)
+            shear = rng.uniform(-0.1, 0.1, k)
+            cos, sin = np.cos(angle) * scale, np.sin(angle) * scale
+            a, bb, cc, d = (v.astype(np.float32)[:, None, None] for v in (cos, cos * shear - sin, sin, sin * shear + cos))
+            sx, sy = (v.astype(np.float32)[:, None, None] for v in rng.uniform(-0.08, 0.08, (2, k)))
+            x, y = f[sel, :, :, 0] - 0.5, f[sel, :, :, 1] - 0.5
+            seen = present[sel]
+            f[sel, :, :, 0] = np.where(seen, a * x + bb * y + 0.5 + sx, 0)
+            f[sel, :, :, 1] = np.where(seen, cc * x + d * y + 0.5 + sy, 0)
+
+        j = np.arange(t)[None, :]
+        n = (p != -1).sum(axis=1)
+        sel = (rng.random(b) < c.resample) & (n > 2)
+        if sel.any():
+            m = np.where(sel, np.clip(np.round(n * rng.uniform(0.7, 1.3, b)), 2, t), n).astype(int)
+            src = np.round(j * ((n - 1) / np.maximum(m - 1, 1))[:, None]).astype(int)
+            f, p = _gather_frames(f, p, np.minimum(src, t - 1), j < m[:, None])
+            n = m
+
+        sel = (rng.random(b) < c.drop_frames) & (n > 4)
+        if sel.any():
+            k = np.where(sel, rng.integers(1, np.maximum(2, n // 5)), 0)
+            scores = np.where(j < n[:, None], rng.random((b, t)), np.inf)
+            rank = np.argsort(np.argsort(scores, axis=1), axis=1)
+            keep = (j < n[:, None]) & (rank >= k[:, None])
+            order = np.argsort(~keep, axis=1, kind="stable")
+            f, p = _gather_frames(f, p, order, j < keep.sum(axis=1)[:, None])
+
+        sel = np.flatnonzero(rng.random(b) < c.drop_landmarks)
+        if sel.size:
+            gone = rng.random((sel.size,) + f.shape[1:3]) < 0.1
+            f[sel] = np.where(gone[..., None], 0, f[sel])
         return f.astype(np.float32), p.astype(np.float32)
