@@ -78,6 +78,7 @@ FACE_COLOUR = (150, 150, 150)
 WHITE = (255, 255, 255)
 GREY = (170, 170, 170)
 FONT = cv2.FONT_HERSHEY_DUPLEX
+TOP_BAR_H, PANEL_H = 50, 170  # at 720 pixels high; scaled with the window
 CANVAS_BG = (30, 26, 24)
 
 
@@ -112,13 +113,19 @@ def _background(w: int, h: int) -> np.ndarray:
 def picture_rect(image_shape: tuple[int, ...] | None, size: tuple[int, int]) -> tuple[int, int, int, int]:
     """Where the picture goes on a canvas of `size` (w, h): (x, y, w, h), letterboxed, centred.
 
-    No picture (a replay): a 4:3 area, the usual webcam shape, for the skeleton.
+    No picture (a replay): a 4:3 area, the usual webcam shape, between the top bar
+    and the result panel, so that no part of the skeleton hides under the HUD.
     """
     W, H = size
-    ih, iw = image_shape[:2] if image_shape is not None else (3, 4)
-    k = min(W / iw, H / ih)
-    w, h = max(1, round(iw * k)), max(1, round(ih * k))
-    return (W - w) // 2, (H - h) // 2, w, h
+    top = 0
+    if image_shape is None:
+        k = H / 720
+        top, bottom = int(TOP_BAR_H * k), H - int(PANEL_H * k)
+        image_shape, H = (3, 4), bottom - top
+    ih, iw = image_shape[:2]
+    s = min(W / iw, H / ih)
+    w, h = max(1, round(iw * s)), max(1, round(ih * s))
+    return (W - w) // 2, top + (H - h) // 2, w, h
 
 
 def _place_image(image: np.ndarray | None, size: tuple[int, int], mirrored: bool):
@@ -166,7 +173,7 @@ def draw_landmarks(img: np.ndarray, frame: np.ndarray, mirrored: bool) -> None:
     outside the camera's view is clipped at its edges.
     """
     h, w = img.shape[:2]
-    s = max(1, round(h / 480))  # line width grows with the picture
+    s = min(3, max(1, round(h / 300)))  # line width grows with the picture
     pose = frame[POSE]
     pose_pts, pose_seen = _to_pixels(pose, w, h, mirrored)
     upper = np.zeros_like(pose_seen)
@@ -215,7 +222,7 @@ def _bar(img, x, y, w, h, frac, colour) -> None:
 
 def _draw_top_bar(img, hud: HUD, k: float) -> None:
     W = img.shape[1]
-    bar_h = int(50 * k)
+    bar_h = int(TOP_BAR_H * k)
     _shade(img, 0, 0, W, bar_h)
     # Status pill: the one thing a signer glances at, in a colour that says it.
     label = hud.status.upper()
@@ -246,7 +253,7 @@ def _draw_top_bar(img, hud: HUD, k: float) -> None:
 
 def _draw_result_panel(img, hud: HUD, k: float) -> None:
     H, W = img.shape[:2]
-    panel_h = int(170 * k)
+    panel_h = int(PANEL_H * k)
     top = H - panel_h
     _shade(img, 0, top, W, H, keep=0.25)
     margin = int(16 * k)
