@@ -194,14 +194,18 @@ def draw_landmarks(img: np.ndarray, frame: np.ndarray, mirrored: bool) -> None:
     for rows, colour in ((LEFT_HAND, LEFT_HAND_COLOUR), (RIGHT_HAND, RIGHT_HAND_COLOUR)):
         pts, seen = _to_pixels(frame[rows], w, h, mirrored)
         if seen.any():
+            # Joints and bones in proportion to the hand, so a small (far) hand stays readable.
+            span = np.ptp(pts[seen], axis=0).max() / (1 << SHIFT)
+            thick = int(np.clip(span / 25, 1, 2 * s))
+            radius = int(np.clip(span / 35, 1.5, 2 * s) * (1 << SHIFT))
             # A dark outline under each bone keeps the hand visible on skin and bright walls.
             segs = _segments(pts, seen, HAND_CONNECTIONS)
             if segs:
-                cv2.polylines(img, segs, False, (0, 0, 0), 2 * s + 2, cv2.LINE_AA, SHIFT)
-                cv2.polylines(img, segs, False, colour, 2 * s, cv2.LINE_AA, SHIFT)
+                cv2.polylines(img, segs, False, (0, 0, 0), thick + 2, cv2.LINE_AA, SHIFT)
+                cv2.polylines(img, segs, False, colour, thick, cv2.LINE_AA, SHIFT)
             for i in np.flatnonzero(seen):
-                cv2.circle(img, tuple(pts[i]), (2 * s + 1) << SHIFT, (0, 0, 0), -1, cv2.LINE_AA, SHIFT)
-                cv2.circle(img, tuple(pts[i]), (2 * s) << SHIFT, WHITE, -1, cv2.LINE_AA, SHIFT)
+                cv2.circle(img, tuple(pts[i]), radius + (1 << SHIFT), (0, 0, 0), -1, cv2.LINE_AA, SHIFT)
+                cv2.circle(img, tuple(pts[i]), radius, WHITE, -1, cv2.LINE_AA, SHIFT)
 
 
 def _score_colour(score: float):
