@@ -32,7 +32,7 @@ from .gislr import Dataset
 TEACH_PARTS = "left_hand,right_hand,pose"
 # Sized so that 6 signs x 10 samples train and export in well under two minutes
 # on a 2-core CPU (benchmarks/bench_teach_fewshot.py measures it).
-TEACH_FIT_OPTIONS = ("--units", "192", "--epochs", "40")
+TEACH_FIT_OPTIONS = ("--units", "192", "--epochs", "25")
 
 
 def train_available() -> bool:
