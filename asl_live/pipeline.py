@@ -20,6 +20,7 @@ from .native_stderr import quiet_native_stderr
 from .segmenter import Segment, Segmenter
 from .sources import Item, Source
 
+
 @dataclass
 class Recognition:
     prediction: Prediction
