@@ -120,6 +120,16 @@ def _use_a_bundled_qt_platform(cv2) -> None:
         os.environ["QT_QPA_PLATFORM"] = "xcb"
 
 
+def _placeholder(text: str, size=(960, 720)):
+    import cv2
+    import numpy as np
+
+    img = np.zeros((size[1], size[0], 3), np.uint8)
+    img[:] = (30, 26, 24)
+    cv2.putText(img, text, (40, size[1] // 2), cv2.FONT_HERSHEY_DUPLEX, 1.2, (200, 200, 200), 2, cv2.LINE_AA)
+    return img
+
+
 class Window:
     """A resizable OpenCV window; `show` draws a picture and reports the key pressed."""
 
@@ -135,6 +145,9 @@ class Window:
         self._open = True
         # GUI_NORMAL: no Qt toolbar or status bar, just the picture; KEEPRATIO on resize.
         cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
+        # Until the first picture (models still loading) Qt would show an empty white window.
+        self.show(_placeholder("starting..."))
+        self._sized = False
 
     def show(self, image) -> str | None:
         """Show `image` (BGR) and poll the keyboard once: "quit", "pause", "mirror", "record" or None."""
