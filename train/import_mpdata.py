@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from asl_live import mpdata
+from asl_live.cli import ArgumentParser
 from asl_live.errors import UserError, run_main
 from asl_live.gislr import Dataset
 
@@ -86,7 +87,7 @@ def import_mpdata(src, out, participant: int | None = None, signers: str | Path 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(  # usage errors: one line, exit 2
         prog="asl-train import-mpdata",
         description="Import an MP_Data folder (<sign>/<sequence>/<frame>.npy, 1662 or 258 values "
                     "a frame) into the competition layout (train.csv + GISLR parquet).")

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asl_live.cli import ArgumentParser
 from asl_live.errors import UserError, run_main
 from asl_live.gislr import Dataset
 from asl_live.layout import hands_visible
@@ -182,7 +183,7 @@ def import_videos(src, out, participant: int = 0, jobs: int | None = None,
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(  # usage errors: one line, exit 2
         prog="asl-train import-videos",
         description="Import labelled videos (SRC/<sign>.mp4 or SRC/<sign>/<anything>.mp4) into the "
                     "competition layout, through the app's MediaPipe Holistic extraction. "
