@@ -185,8 +185,11 @@ def main(argv=None) -> int:
         seconds = train_and_export(dataset.root, out / "run", out / "model", waiting)
         print(f"teach: model ready in {seconds:.0f} s: {out / 'model' / 'model.tflite'}", file=sys.stderr)
 
-        classifier = Classifier(out / "model" / "model.tflite",
-                                out / "model" / "sign_to_prediction_index_map.json", args.threshold)
+        from .native_stderr import quiet_native_stderr
+
+        with quiet_native_stderr():  # the TFLite runtime's start-up notice
+            classifier = Classifier(out / "model" / "model.tflite",
+                                    out / "model" / "sign_to_prediction_index_map.json", args.threshold)
         recognizer = Recognizer(classifier)
         rest = _Remaining(source, items)  # the same stream goes on, now recognised
         if window is not None:
