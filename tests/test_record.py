@@ -150,3 +150,29 @@ def test_records_with_a_live_window_under_xvfb(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "headless" not in r.stderr  # it drew the window
     assert len(Dataset(out).samples()) == 3
+
+
+def test_live_camera_gets_a_countdown_then_records(tmp_path):
+    """A video played as a live camera (real time, frame dropping): countdown banner first, then recording."""
+    from asl_live.pipeline import Landmarks
+    from asl_live.record import record
+    from asl_live.sources import simulated_camera
+
+    banners = []
+    source = simulated_camera(FIXTURES / "dpan_good_small.mp4", fps=15)
+    landmarks = Landmarks()
+    try:
+        progress = record(source, Dataset(tmp_path / "ds"), "good", countdown=0.3, landmarks=landmarks,
+                          on_frame=lambda item, frame, p: banners.append((item.t, p.status, p.banner)),
+                          live=source.live)
+    finally:
+        source.close()
+        landmarks.close()
+    assert source.live
+    waiting = [b for b in banners if b[1] == "paused"]
+    assert waiting and waiting[0][2] == "Sign 'good' in 1..."
+    t0 = banners[0][0]
+    assert all(t - t0 < 0.3 for t, _, _ in waiting)  # the countdown runs on the source's clock
+    assert all(s == "recording" for t, s, _ in banners if t - t0 >= 0.3)
+    assert banners[-1][1] == "recording" and banners[-1][2].startswith("Sign 'good' now")
+    assert progress.ended
