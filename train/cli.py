@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--units", type=int)
     f.add_argument("--blocks", type=int)
     f.add_argument("--no-augment", action="store_true", help="switch every augmentation off")
+    f.add_argument("--loader-workers", type=int, metavar="N",
+                   help="threads preparing batches (default 1; 4 feeds a GPU ~4x faster)")
     f.add_argument("--seed", type=int)
     f.add_argument("--config", metavar="JSON", help="config file; options given here override it")
     f.add_argument("--wandb", action="store_true", help="log to Weights & Biases (offline without network)")
@@ -86,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _FIT_OPTIONS = ("folds", "epochs", "arch", "parts", "pose", "batch_size", "batch_all_signs", "lr",
-                "weight_decay", "label_smoothing", "units", "blocks", "seed")
+                "weight_decay", "label_smoothing", "units", "blocks", "seed", "loader_workers")
 
 
 def _fit(args) -> int:
