@@ -73,33 +73,13 @@ def _shard_key(root: Path, rows: list[Sample]) -> str:
     return h.hexdigest()[:20]
 
 
-def read_xyz(path) -> np.ndarray:
-    """A landmark file as float32[T, 543, 3], reading only x, y, z as the competition's loader does.
-
-    Reading the `row_id`/`type` string columns too more than doubles the time per file
-    (measured: 11.8 ms vs 5.1 ms for 105 frames). Anything unusual about the file is
-    left to `asl_live.gislr.read_parquet`, the format's owner, for its error message.
-    """
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(path, columns=["x", "y", "z"], use_threads=False)
-        n = table.num_rows
-        if n and n % ROWS_PER_FRAME == 0:
-            xyz = np.stack([table.column(c).to_numpy() for c in ("x", "y", "z")], axis=1)
-            return xyz.reshape(n // ROWS_PER_FRAME, ROWS_PER_FRAME, 3).astype(np.float32)
-    except Exception:  # pyarrow raises several unrelated types for a bad file
-        pass
-    return read_parquet(path)
-
-
 def _compute_shard(job):
     root, paths, out = job
     frames = np.zeros((len(paths), INPUT_FRAMES, CACHE_ROWS.size, 3), np.float32)
     positions = np.zeros((len(paths), INPUT_FRAMES), np.float32)
     lengths = np.zeros(len(paths), np.int32)
     for i, p in enumerate(paths):
-        raw = read_xyz(Path(root) / p)
+        raw = read_parquet(Path(root) / p)
         frames[i], positions[i] = preprocess_numpy(raw, CACHE_ROWS)
         lengths[i] = len(raw)
     with atomic_write(out) as f:
