@@ -23,7 +23,6 @@ import numpy as np
 
 from asl_live.errors import UserError
 from asl_live.gislr import Dataset, Sample, atomic_write, labels_in_order, read_parquet
-from asl_live.layout import ROWS_PER_FRAME
 
 from .preprocess import CACHE_ROWS, INPUT_FRAMES, preprocess_numpy
 
