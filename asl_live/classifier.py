@@ -88,7 +88,10 @@ class Classifier:
         if len(head) < 8 or head[4:8] != b"TFL3":
             raise UserError(f"{model_path}: not a TFLite model (no TFL3 identifier)")
         try:
-            self._interpreter = interpreter_class()(model_path=str(model_path))
+            # The runtime's default is one thread; a sign is classified while Holistic waits for
+            # the next frame, so the other cores are free (2 threads: 3.0 -> 2.0 ms on 2 cores).
+            threads = max(1, min(4, os.cpu_count() or 1))
+            self._interpreter = interpreter_class()(model_path=str(model_path), num_threads=threads)
         except (ValueError, RuntimeError) as e:
             raise UserError(f"{model_path}: the TFLite runtime cannot load it "
                             f"({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
