@@ -8,6 +8,7 @@ the GISLR data. Parts that Holistic did not find are NaN.
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -27,6 +28,29 @@ def quiet_native_logs(verbose: bool = False) -> None:
     os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
 
 
+def import_mediapipe():
+    """Import MediaPipe without the TensorFlow it drags in when TensorFlow happens to be installed.
+
+    `import mediapipe` imports `mediapipe.tasks`, whose optional docs helper does
+    `from tensorflow.tools.docs import doc_controls` and falls back to a no-op when
+    TensorFlow is missing. Where the `train` extra is installed that one line costs
+    about 5 s of start-up and hundreds of MB; the app needs none of it. Marking
+    `tensorflow` as not importable for the duration of the import takes the
+    fallback; the mark is removed afterwards, so TensorFlow stays importable.
+    """
+    quiet_native_logs(os.environ.get("ASL_LIVE_VERBOSE") == "1")  # glog reads its level at import
+    if "mediapipe" in sys.modules or "tensorflow" in sys.modules:
+        import mediapipe
+        return mediapipe
+    sys.modules["tensorflow"] = None  # makes `import tensorflow...` raise ModuleNotFoundError
+    try:
+        import mediapipe
+    finally:
+        if sys.modules.get("tensorflow", 0) is None:
+            del sys.modules["tensorflow"]
+    return mediapipe
+
+
 def _fill(out: np.ndarray, rows: slice, landmarks) -> None:
     if landmarks is None:
         return
@@ -44,7 +68,7 @@ class HolisticExtractor:
     def __init__(self, video: bool = True, min_detection_confidence: float = 0.5,
                  min_tracking_confidence: float = 0.5):
         quiet_native_logs(os.environ.get("ASL_LIVE_VERBOSE") == "1")
-        import mediapipe as mp  # heavy import, deferred until needed
+        mp = import_mediapipe()  # heavy import, deferred until needed
 
         self._holistic = mp.solutions.holistic.Holistic(
             static_image_mode=not video,

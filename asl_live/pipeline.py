@@ -78,10 +78,8 @@ class Landmarks:
         if self._extract is None:
             self.starting = True
             from .extract import HolisticExtractor
-            from .mediapipe_import import import_mediapipe
 
             with quiet_native_stderr(self.verbose):
-                import_mediapipe()
                 self._extract = HolisticExtractor(video=True)
                 frame = self._extract(item.image)  # the first call starts the graph's calculators
             return frame

@@ -315,9 +315,6 @@ def source_from_args(args: argparse.Namespace) -> Source:
 def video_landmarks(path: str | os.PathLike, progress: bool = False) -> tuple[np.ndarray, float]:
     """A whole video through Holistic: (float32[T, 543, 3], fps)."""
     from .extract import HolisticExtractor
-    from .mediapipe_import import import_mediapipe
-
-    import_mediapipe()
     with VideoSource(path) as src:
         frames = []
         items = iter(src)

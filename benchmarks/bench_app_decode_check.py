@@ -18,7 +18,7 @@ from pathlib import Path
 from bench_app_common import make_video
 
 from asl_live.extract import HolisticExtractor
-from asl_live.mediapipe_import import import_mediapipe
+from asl_live.extract import import_mediapipe
 from asl_live.pipeline import Landmarks
 from asl_live.sources import VideoSource
 

@@ -26,7 +26,7 @@ import numpy as np
 from bench_app_common import DEFAULT_CLIPS, make_video, model_arguments
 
 from asl_live.classifier import Classifier
-from asl_live.mediapipe_import import import_mediapipe
+from asl_live.extract import import_mediapipe
 from asl_live.pipeline import Landmarks, Recognizer, StageTimes, recognitions
 from asl_live.segmenter import Segmenter
 from asl_live.sources import simulated_camera

@@ -69,7 +69,7 @@ def main() -> None:
 def video_path(args) -> None:
     from itertools import islice
 
-    from asl_live.mediapipe_import import import_mediapipe
+    from asl_live.extract import import_mediapipe
     from asl_live.sources import Item, VideoSource
 
     import_mediapipe()

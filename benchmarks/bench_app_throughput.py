@@ -23,7 +23,7 @@ from bench_app_common import DEFAULT_CLIPS, make_video, model_arguments
 
 from asl_live.classifier import Classifier
 from asl_live.extract import HolisticExtractor
-from asl_live.mediapipe_import import import_mediapipe
+from asl_live.extract import import_mediapipe
 from asl_live.pipeline import Landmarks, Recognizer, StageTimes, run_headless
 from asl_live.sources import VideoSource
 
