@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from asl_live.classifier import Prediction  # noqa: E402
 from asl_live.extract import HolisticExtractor  # noqa: E402
 from asl_live.overlay import HUD, render  # noqa: E402
+from asl_live.sources import VideoSource  # noqa: E402
 
 DEFAULT_CLIP = Path("/work/shared/data/clips/recordthesehands/eat.mp4")  # 1280x720, 51 frames
 
@@ -98,13 +99,8 @@ def main() -> None:
     ap.add_argument("--no-window", action="store_true", help="skip the Xvfb Window.show timing")
     args = ap.parse_args()
 
-    cap = cv2.VideoCapture(str(args.clip))
-    images = []
-    while True:
-        ok, img = cap.read()
-        if not ok:
-            break
-        images.append(img)
+    with VideoSource(args.clip) as src:
+        images = [item.image for item in src]
     with HolisticExtractor(video=True) as extract:
         frames = [extract(img) for img in images]
     cam = [cv2.resize(img, (640, 480)) for img in images]  # a webcam's usual size

@@ -25,14 +25,10 @@ def real():
     in the part of the picture the HUD leaves uncovered."""
     from asl_live.extract import HolisticExtractor
 
-    cap = cv2.VideoCapture(str(CLIP))
-    images = []
-    while True:
-        ok, img = cap.read()
-        if not ok:
-            break
-        images.append(img)
-    cap.release()
+    from asl_live.sources import VideoSource
+
+    with VideoSource(CLIP) as src:
+        images = [item.image for item in src]
     assert images, f"{CLIP} gave no frames"
     images = images[::8]  # a dozen spread over the sign is enough to find a good one, and fast
     with HolisticExtractor(video=False) as extract:
