@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -136,6 +137,28 @@ def write_parquet(path: str | os.PathLike, frames: np.ndarray, first_frame: int 
 
 
 # --------------------------------------------------------------------------- label map
+
+# Everyday spelling (lower case, spaces/hyphens/underscores removed) -> GISLR spelling.
+# Only the signs whose GISLR name is not simply the everyday word.
+GISLR_SPELLING = {
+    "thankyou": "thankyou",
+    "callonphone": "callonphone",
+    "glasswindow": "glasswindow",
+    "hesheit": "hesheit",
+    "weus": "weus",
+    "minemy": "minemy",
+    "haveto": "haveto",
+    "tv": "TV",
+}
+
+
+def gislr_name(name: str) -> str:
+    """`thank-you`, `Thank You`, `thank_you` -> `thankyou`; other names unchanged (trimmed)."""
+    name = name.strip()
+    key = re.sub(r"[\s_\-]+", "", name).lower()
+    return GISLR_SPELLING.get(key, name)
+
+
 
 def read_label_map(path: str | os.PathLike) -> dict[str, int]:
     """`{sign: index}` with indices 0..n-1, checked."""

@@ -42,7 +42,8 @@ sys.path.insert(0, str(REPO))
 from asl_live.classifier import Classifier  # noqa: E402
 from asl_live.gislr import Dataset, Sample, write_label_map  # noqa: E402
 from train.import_videos import find_videos  # noqa: E402
-from train.importing import gislr_name, stable_id  # noqa: E402
+from asl_live.gislr import gislr_name  # noqa: E402
+from train.importing import stable_id  # noqa: E402
 
 PARTS = "left_hand,right_hand,pose"
 THRESHOLDS = (0.4, 0.5, 0.6, 0.7, 0.8)

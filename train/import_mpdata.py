@@ -21,9 +21,9 @@ from pathlib import Path
 from asl_live import mpdata
 from asl_live.cli import ArgumentParser
 from asl_live.errors import UserError, run_main
-from asl_live.gislr import Dataset
+from asl_live.gislr import Dataset, gislr_name
 
-from .importing import BatchWriter, gislr_name, signer_id, stable_id
+from .importing import BatchWriter, signer_id, stable_id
 
 
 def read_signers(path: str | Path) -> dict[tuple[str, str], str]:

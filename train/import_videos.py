@@ -33,10 +33,10 @@ import numpy as np
 
 from asl_live.cli import ArgumentParser
 from asl_live.errors import UserError, run_main
-from asl_live.gislr import Dataset
+from asl_live.gislr import Dataset, gislr_name
 from asl_live.layout import hands_visible
 
-from .importing import BatchWriter, gislr_name, stable_id
+from .importing import BatchWriter, stable_id
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"}
 EXIT_SOME_FAILED = 1

@@ -1,7 +1,6 @@
 """What the two importers (`import-mpdata`, `import-videos`) share.
 
-- Sign names: everyday spellings are mapped to the GISLR spelling where the two
-  differ (`thank-you` -> `thankyou`), so imported data lines up with GISLR data.
+- Sign names take their GISLR spelling through `asl_live.gislr.gislr_name`.
 - Stable ids: a sample's sequence id is derived from where it came from, so
   importing the same source again finds it already in `train.csv` (resume
   without duplicates) and a crash half-way leaves nothing to clean up (the
@@ -13,34 +12,12 @@
 
 from __future__ import annotations
 
-import re
 import time
 import zlib
 
 import numpy as np
 
 from asl_live.gislr import Dataset, Sample, write_parquet
-
-# Everyday spelling (lower case, spaces/hyphens/underscores removed) -> GISLR spelling.
-# Only the signs whose GISLR name is not simply the everyday word.
-GISLR_SPELLING = {
-    "thankyou": "thankyou",
-    "callonphone": "callonphone",
-    "glasswindow": "glasswindow",
-    "hesheit": "hesheit",
-    "weus": "weus",
-    "minemy": "minemy",
-    "haveto": "haveto",
-    "tv": "TV",
-}
-
-
-def gislr_name(name: str) -> str:
-    """`thank-you`, `Thank You`, `thank_you` -> `thankyou`; other names unchanged (trimmed)."""
-    name = name.strip()
-    key = re.sub(r"[\s_\-]+", "", name).lower()
-    return GISLR_SPELLING.get(key, name)
-
 
 def stable_id(key: str, low: int = 1, high: int = 2**31 - 1) -> int:
     """A deterministic int in [low, high) for a source key (CRC32, not Python's salted hash)."""
