@@ -1,18 +1,16 @@
-"""The shipped model (assets/) recognises the bundled demo's signs through the app's own pipeline."""
+"""The shipped model (asl_live/assets/) recognises the bundled demo's signs through the app's own pipeline."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 
+from asl_live.bundled import ASSETS
 from asl_live.classifier import DEFAULT_LABELS, DEFAULT_MODEL, Classifier
 from asl_live.gislr import read_label_map, read_parquet
 from asl_live.pipeline import Landmarks, Recognizer, recognitions
 from asl_live.sources import DEMO_PARQUET, ReplaySource
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
 def demo_truth() -> dict:
