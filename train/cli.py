@@ -1,4 +1,4 @@
-"""`asl-train`: prepare | fit | export | evaluate | import-videos | import-mpdata.
+"""`asl-train`: prepare | fit | export | calibrate | evaluate | import-videos | import-mpdata.
 
 Each subcommand imports its (heavy) module only when it runs, so `--help` and
 argument errors are instant.
@@ -73,6 +73,23 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("runs", nargs="+", metavar="RUN", help="run folder(s); several make an ensemble")
     e.add_argument("--out", required=True, metavar="DIR")
     e.add_argument("--float16", action="store_true", help="store weights as float16 (half the size)")
+    e.add_argument("--calibrate", action="append", metavar="DIR",
+                   help="dataset(s) the model never trained on, with signs of its vocabulary and others: "
+                        "measure its 'unknown' rule and write model.unknown.json (repeatable; the run's "
+                        "validation fold is added)")
+    e.add_argument("--keep", type=float, default=0.97,
+                   help="share of right answers the 'unknown' rule must keep (default 0.97)")
+
+    c = sub.add_parser("calibrate", help="measure a model's 'unknown' rule; writes MODEL.unknown.json")
+    c.add_argument("model", metavar="MODEL.tflite")
+    c.add_argument("--data", required=True, action="append", metavar="DIR",
+                   help="dataset folder(s) the model never trained on: sequences of its signs are kept, "
+                        "all others must come back 'unknown' (repeatable)")
+    c.add_argument("--labels", metavar="JSON", help="label map (default: beside the model)")
+    c.add_argument("--exclude", type=_parts, metavar="S,S", help="signs to leave out (e.g. near-synonyms)")
+    c.add_argument("--keep", type=float, default=0.97,
+                   help="share of right answers the rule must keep (default 0.97)")
+    c.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
     v = sub.add_parser("evaluate", help="accuracy of a TFLite model on a dataset")
     v.add_argument("model", metavar="MODEL.tflite")
@@ -155,10 +172,15 @@ def _main(argv=None) -> int:
         _quiet_tensorflow()
         from .export import export
 
-        paths = export(args.runs, args.out, float16=args.float16)
-        for key in ("model", "labels", "submission"):
-            print(paths[key])
+        paths = export(args.runs, args.out, float16=args.float16, calibrate=args.calibrate, keep=args.keep)
+        for key in ("model", "labels", "submission", "unknown_rule"):
+            if key in paths:
+                print(paths[key])
         return 0
+    if args.command == "calibrate":
+        from .calibrate import main as calibrate_main
+
+        return calibrate_main(args)
     if args.command == "evaluate":
         _quiet_tensorflow()
         from .evaluate import evaluate, print_report
