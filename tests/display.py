@@ -30,7 +30,8 @@ class Xvfb:
     def start(self) -> "Xvfb":
         exe = shutil.which("Xvfb")
         if exe is None:
-            raise RuntimeError("Xvfb is not installed (Debian/Ubuntu: apt-get install xvfb)")
+            # conftest.py installs it when the tests run as root (tests/system_packages.py)
+            raise RuntimeError("Xvfb is not installed (Debian/Ubuntu: sudo apt-get install xvfb)")
         self._dir = tempfile.mkdtemp(prefix="asl-live-xvfb-")
         w, h, d = self.size
         read_fd, write_fd = os.pipe()
