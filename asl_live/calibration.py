@@ -186,23 +186,36 @@ def choose_rule(in_probs: np.ndarray, in_truth: np.ndarray, oov_probs: np.ndarra
                 unknown_index: int | None = None) -> tuple[str, float, dict]:
     """The score and threshold that keep at least `keep` of the right answers and reject the most OOV.
 
-    For each score, the threshold is the highest one that still keeps `keep` of the
-    in-vocabulary sequences the model answers right; of the scores, the one that then
-    rejects the most out-of-vocabulary sequences wins (ties: the simpler one, in
-    `SCORES` order). Returns (rule, threshold, measurements of every score).
+    For each score: `t_keep`, the highest threshold that still keeps `keep` of the
+    in-vocabulary sequences the model answers right, fixes how many out-of-vocabulary
+    sequences can be rejected. Any threshold between the highest score of an OOV
+    sequence rejected at `t_keep` and `t_keep` rejects exactly as many; the rule takes
+    the middle of that gap, so that right answers of new signers, a little less
+    confident than the calibration data, are not lost for nothing. Of the scores, the
+    one that rejects the most OOV sequences wins (ties: the one that keeps more right
+    answers, then the simpler one, in `SCORES` order). Returns (rule, threshold,
+    measurements of every score).
     """
     in_probs, oov_probs = np.atleast_2d(in_probs), np.atleast_2d(oov_probs)
     right = in_probs.argmax(1) == np.asarray(in_truth)
     if not right.any():
         raise UserError("the model answers none of the in-vocabulary sequences right; nothing to calibrate on")
+    n = in_probs.shape[1]
     results = {}
     for rule in SCORES:
         s = np.sort(score(rule, in_probs[right]))
         # keep >= `keep`: at most floor((1-keep)*n) right answers may fall below the threshold
         drop = int(math.floor((1.0 - keep) * len(s) + 1e-9))
-        t = float(s[drop])
+        t_keep = float(s[drop])
+        o = score(rule, oov_probs)
+        by_rule = o[o < t_keep]
+        if unknown_index is not None:
+            by_rule = o[(o < t_keep) & (oov_probs.argmax(1) != unknown_index)]
+        floor = 1.0 / n if rule == "max_prob" else 0.0
+        low = float(by_rule.max()) if len(by_rule) else floor
+        t = (low + t_keep) / 2.0
         t = math.floor(t * 1e6) / 1e6  # rounded down, so the written value keeps what was measured
-        results[rule] = {"threshold": t, **kept_and_rejected(rule, t, in_probs, in_truth, oov_probs,
-                                                             unknown_index)}
-    best = max(SCORES, key=lambda r: (results[r]["rejected"], -SCORES.index(r)))
+        results[rule] = {"threshold": t, "threshold_keep_limit": round(t_keep, 6),
+                         **kept_and_rejected(rule, t, in_probs, in_truth, oov_probs, unknown_index)}
+    best = max(SCORES, key=lambda r: (results[r]["rejected"], results[r]["kept"], -SCORES.index(r)))
     return best, results[best]["threshold"], results

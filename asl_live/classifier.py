@@ -81,6 +81,8 @@ class Classifier:
         if threshold is not None and not 0.0 <= threshold <= 1.0:
             raise UserError(f"threshold {threshold} is not between 0 and 1")
         self.model_path = model_path
+        if model_path.is_dir():
+            raise UserError(f"{model_path}: is a folder, not a TFLite model file")
         if not model_path.is_file():
             hint = " (the bundled model is missing from this install; pass --model PATH)" \
                 if model_path == DEFAULT_MODEL else ""

@@ -150,7 +150,9 @@ def main(argv=None) -> int:
         raise UserError("--shots must be at least 1")
     if not train_available():  # say so before anyone signs sixty times for nothing
         raise UserError("teach needs the training package: pip install 'asl-live[train]'")
-    out = Path(args.out)
+    from .gislr import writable_folder
+
+    out = writable_folder(args.out, "teach folder")
     dataset = Dataset(out / "data")
     if dataset.train_csv.is_file() and dataset.samples():
         raise UserError(f"{dataset.root} already holds recordings; give another --out "

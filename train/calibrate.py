@@ -23,7 +23,7 @@ import numpy as np
 
 from asl_live.calibration import choose_rule, write_sidecar
 from asl_live.errors import UserError
-from asl_live.gislr import Dataset, Sample, gislr_name, labels_in_order, read_label_map
+from asl_live.gislr import Dataset, Sample, gislr_name
 
 UNKNOWN = "unknown"
 
@@ -43,31 +43,27 @@ def split_samples(datasets, signs: list[str], exclude=()) -> tuple[list, list]:
     return inside, outside
 
 
-def probabilities(model_path, samples, progress: bool = True) -> np.ndarray:
+def probabilities(classifier, samples, progress: bool = True) -> np.ndarray:
+    """The app's own probabilities (asl_live.classifier: TFLite, softmax if the outputs are logits)."""
     from tqdm import tqdm
 
-    from asl_live.classifier import probabilities as as_probs
-
-    from .tflite import interpreter
-    from .tflite import run as run_tflite
-
-    runner = interpreter(model_path).get_signature_runner("serving_default")
-    out = [as_probs(run_tflite(runner, ds.read(s)))
+    out = [classifier.probabilities(ds.read(s))
            for ds, s in tqdm(samples, desc="calibrate", unit="seq", file=sys.stderr,
                              disable=not progress, dynamic_ncols=True)]
-    return np.stack(out) if out else np.zeros((0, 0))
+    return np.stack(out) if out else np.zeros((0, len(classifier.labels)))
 
 
 def calibrate(model_path, inside: list[tuple[Dataset, Sample]], outside: list[tuple[Dataset, Sample]],
               labels_path=None, keep: float = 0.97, progress: bool = True) -> dict:
     """Measure, choose and write the rule; returns the sidecar's content plus every score's figures."""
+    from asl_live.classifier import Classifier
+
     model_path = Path(model_path)
-    if not model_path.is_file():
-        raise UserError(f"{model_path}: no such model file")
     if not 0.5 <= keep < 1.0:
         raise UserError(f"--keep {keep}: must be at least 0.5 and below 1")
     labels_path = Path(labels_path) if labels_path else model_path.parent / "sign_to_prediction_index_map.json"
-    signs = labels_in_order(read_label_map(labels_path))
+    classifier = Classifier(model_path, labels_path, threshold=0.0)  # checks the model and label map
+    signs = classifier.labels
     if not inside:
         raise UserError("no sequence of a sign the model knows in the calibration data; "
                         "give held-out sequences of its signs (--data)")
@@ -76,10 +72,8 @@ def calibrate(model_path, inside: list[tuple[Dataset, Sample]], outside: list[tu
                         "give clips of other signs (--data)")
     index = {s: i for i, s in enumerate(signs)}
     truth = np.array([index[gislr_name(s.sign)] for _, s in inside])
-    p_in = probabilities(model_path, inside, progress)
-    p_out = probabilities(model_path, outside, progress)
-    if p_in.shape[1] != len(signs):
-        raise UserError(f"{model_path}: {p_in.shape[1]} outputs, but {labels_path} has {len(signs)} signs")
+    p_in = probabilities(classifier, inside, progress)
+    p_out = probabilities(classifier, outside, progress)
     unknown_index = index.get(UNKNOWN)
     rule, threshold, results = choose_rule(p_in, truth, p_out, keep, unknown_index)
     measured = {**results[rule], "keep_target": keep,
@@ -98,9 +92,10 @@ def calibrate(model_path, inside: list[tuple[Dataset, Sample]], outside: list[tu
 def main(args) -> int:
     import json
 
-    labels = args.labels
-    signs = labels_in_order(read_label_map(Path(labels) if labels else
-                                           Path(args.model).parent / "sign_to_prediction_index_map.json"))
+    from asl_live.classifier import Classifier
+
+    labels = args.labels or Path(args.model).parent / "sign_to_prediction_index_map.json"
+    signs = Classifier(args.model, labels, threshold=0.0).labels  # one-line errors for a bad model or map
     inside, outside = split_samples(args.data, signs, args.exclude or ())
     report = calibrate(args.model, inside, outside, labels, args.keep)
     if args.json:

@@ -111,14 +111,20 @@ _FIT_OPTIONS = ("folds", "epochs", "arch", "parts", "pose", "batch_size", "batch
 def _fit(args) -> int:
     from .config import Config
 
-    config = Config.load(args.config).to_dict() if args.config else {}
+    try:
+        config = Config.load(args.config).to_dict() if args.config else {}
+    except (AttributeError, TypeError, ValueError) as e:  # JSON that is not an object of options
+        raise UserError(f"{args.config}: not a config of options {{name: value}} ({e})") from None
     for key in _FIT_OPTIONS:
         value = getattr(args, key)
         if value is not None:
             config[key] = value
     if args.no_augment:
         config.update(mirror=0.0, affine=0.0, resample=0.0, drop_frames=0.0, drop_landmarks=0.0)
-    config = Config.from_dict(config)
+    try:
+        config = Config.from_dict(config)
+    except (TypeError, ValueError) as e:  # an option of the wrong type, e.g. "epochs": "ten"
+        raise UserError(f"{args.config or 'options'}: an option has the wrong type ({e})") from None
     if args.all:
         config.fold = None
     elif args.fold is not None:
@@ -167,11 +173,19 @@ def _main(argv=None) -> int:
         print(f"{len(data.samples)} sequences ready in {shards[0].parent} ({len(shards)} shards)")
         return 0
     if args.command == "fit":
+        from asl_live.gislr import writable_folder
+
+        writable_folder(args.out, "run folder")  # before minutes of training, not after
         return _fit(args)
     if args.command == "export":
         _quiet_tensorflow()
+        from asl_live.gislr import writable_folder
+
         from .export import export
 
+        writable_folder(args.out, "export folder")
+        if not 0.5 <= args.keep < 1.0:
+            raise UserError(f"--keep {args.keep}: must be at least 0.5 and below 1")
         paths = export(args.runs, args.out, float16=args.float16, calibrate=args.calibrate, keep=args.keep)
         for key in ("model", "labels", "submission", "unknown_rule"):
             if key in paths:
@@ -184,6 +198,11 @@ def _main(argv=None) -> int:
     if args.command == "evaluate":
         _quiet_tensorflow()
         from .evaluate import evaluate, print_report
+
+        if args.figures:
+            from asl_live.gislr import writable_folder
+
+            writable_folder(args.figures, "figures folder")
 
         result = evaluate(args.model, args.data, labels=args.labels, figures=args.figures,
                           progress=not args.json)
