@@ -80,10 +80,10 @@ class Rule:
 #     threshold(N) = 1/N + FRACTION * (1 - 1/N)
 # FRACTION is set from the measurements in BENCHMARKS.md ("unknown"): a public 250-class
 # GISLR model keeps 0.955 of its right answers and rejects 0.50 of 40 out-of-vocabulary
-# clips at 0.25 (issue 10), and FRACTION = 0.25 gives 0.253 for 250 classes; the
-# same rule gives 0.357 for the 7-class shipped model and 0.625 for a 2-class one (where
+# clips at 0.25 (issue 10), and FRACTION = 0.247 gives 0.25 for 250 classes; the
+# same rule gives 0.355 for a 7-class model and 0.62 for a 2-class one (where
 # any threshold at or below 0.5 would reject nothing).
-FRACTION = 0.25
+FRACTION = 0.247
 
 
 def class_count_rule(num_classes: int) -> Rule:

@@ -28,18 +28,32 @@ from asl_live.gislr import Dataset, Sample, gislr_name
 UNKNOWN = "unknown"
 
 
+def vocabulary_name(sign: str, vocab) -> str | None:
+    """The model's name for a dataset's sign (as written, or in GISLR spelling), None if it has none."""
+    if sign in vocab:
+        return sign
+    name = gislr_name(sign)
+    return name if name in vocab else None
+
+
 def split_samples(datasets, signs: list[str], exclude=()) -> tuple[list, list]:
-    """(in-vocabulary, out-of-vocabulary) lists of (Dataset, Sample) from dataset folders."""
+    """(in-vocabulary, out-of-vocabulary) lists of (Dataset, Sample) from dataset folders.
+
+    In-vocabulary samples carry the model's own name for their sign.
+    """
     vocab = set(signs) - {UNKNOWN}
-    exclude = {gislr_name(s) for s in exclude}
+    exclude = set(exclude) | {gislr_name(s) for s in exclude}
     inside, outside = [], []
     for root in datasets:
         ds = Dataset(root)
         for s in ds.samples():
-            name = gislr_name(s.sign)
-            if name in exclude:
+            if s.sign in exclude or gislr_name(s.sign) in exclude:
                 continue
-            (inside if name in vocab else outside).append((ds, s))
+            name = vocabulary_name(s.sign, vocab)
+            if name is None:
+                outside.append((ds, s))
+            else:
+                inside.append((ds, Sample(s.path, s.participant_id, s.sequence_id, name)))
     return inside, outside
 
 
@@ -71,7 +85,7 @@ def calibrate(model_path, inside: list[tuple[Dataset, Sample]], outside: list[tu
         raise UserError("no sequence of a sign outside the model's vocabulary in the calibration data; "
                         "give clips of other signs (--data)")
     index = {s: i for i, s in enumerate(signs)}
-    truth = np.array([index[gislr_name(s.sign)] for _, s in inside])
+    truth = np.array([index[s.sign] for _, s in inside])
     p_in = probabilities(classifier, inside, progress)
     p_out = probabilities(classifier, outside, progress)
     unknown_index = index.get(UNKNOWN)

@@ -127,9 +127,12 @@ def _calibration_samples(run_dirs, calibrate, signs):
     """(in-vocabulary, out-of-vocabulary) sequences no member trained on: --calibrate folders + validation folds."""
     from .calibrate import split_samples
 
+    from .calibrate import UNKNOWN
+
     inside, outside = split_samples(calibrate or [], signs)
     for run in run_dirs:
-        inside += _validation_samples(run)
+        for ds, s in _validation_samples(run):  # an `unknown` class's held-out clips are other signs
+            (outside if s.sign == UNKNOWN else inside).append((ds, s))
     return inside, outside
 
 
