@@ -76,7 +76,10 @@ def calibrate(model_path, inside: list[tuple[Dataset, Sample]], outside: list[tu
     if not 0.5 <= keep < 1.0:
         raise UserError(f"--keep {keep}: must be at least 0.5 and below 1")
     labels_path = Path(labels_path) if labels_path else model_path.parent / "sign_to_prediction_index_map.json"
-    classifier = Classifier(model_path, labels_path, threshold=0.0)  # checks the model and label map
+    from asl_live.native_stderr import quiet_native_stderr
+
+    with quiet_native_stderr():  # the TFLite runtime's start-up notice
+        classifier = Classifier(model_path, labels_path, threshold=0.0)  # checks the model and label map
     signs = classifier.labels
     if not inside:
         raise UserError("no sequence of a sign the model knows in the calibration data; "
@@ -109,7 +112,10 @@ def main(args) -> int:
     from asl_live.classifier import Classifier
 
     labels = args.labels or Path(args.model).parent / "sign_to_prediction_index_map.json"
-    signs = Classifier(args.model, labels, threshold=0.0).labels  # one-line errors for a bad model or map
+    from asl_live.native_stderr import quiet_native_stderr
+
+    with quiet_native_stderr():
+        signs = Classifier(args.model, labels, threshold=0.0).labels  # one-line errors for a bad model or map
     inside, outside = split_samples(args.data, signs, args.exclude or ())
     report = calibrate(args.model, inside, outside, labels, args.keep)
     if args.json:

@@ -113,8 +113,12 @@ def _fit(args) -> int:
 
     try:
         config = Config.load(args.config).to_dict() if args.config else {}
-    except (AttributeError, TypeError, ValueError) as e:  # JSON that is not an object of options
-        raise UserError(f"{args.config}: not a config of options {{name: value}} ({e})") from None
+    except UnicodeDecodeError as e:
+        raise UserError(f"{args.config}: not a JSON config ({e.reason})") from None
+    except AttributeError:  # JSON, but not an object
+        raise UserError(f"{args.config}: not a config of options {{name: value}}") from None
+    except (TypeError, ValueError) as e:  # an option of the wrong type, e.g. "epochs": "ten"
+        raise UserError(f"{args.config}: an option has the wrong type ({e})") from None
     for key in _FIT_OPTIONS:
         value = getattr(args, key)
         if value is not None:
