@@ -35,6 +35,14 @@ def run_main(main, argv=None, prog: str = "asl-live") -> int:
     except OSError as e:
         print(f"{prog}: error: {os_error_line(e)}", file=sys.stderr)
         return UserError.exit_code
+    except ImportError as e:
+        # The opencv wheel loads libGL and GLib from the system: present on desktops, absent on a
+        # minimal server or container. That is the machine's set-up, not a bug.
+        if "cannot open shared object file" not in str(e):
+            raise
+        print(f"{prog}: error: a system library is missing ({e}); on Debian/Ubuntu: "
+              "sudo apt-get install libgl1 libglib2.0-0", file=sys.stderr)
+        return UserError.exit_code
 
 
 def os_error_line(e: OSError) -> str:

@@ -278,3 +278,21 @@ def test_write_parquet_of_frames_with_the_wrong_shape_is_refused(tmp_path):
     with pytest.raises(ValueError):
         write_parquet(tmp_path / "x.parquet", np.zeros((3, 542, 3), np.float32))
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_a_missing_system_library_is_one_line_with_the_package_to_install(capsys):
+    """On a minimal server `import cv2` fails on libGL.so.1; the real message, turned into one line."""
+    from asl_live.errors import run_main
+
+    def needs_opencv(argv):
+        raise ImportError("libGL.so.1: cannot open shared object file: No such file or directory")
+
+    assert run_main(needs_opencv, [], "asl-live") == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("asl-live: error: a system library is missing (libGL.so.1") and "libgl1" in line
+
+    def bug(argv):
+        raise ImportError("cannot import name 'nothing' from 'asl_live'")
+
+    with pytest.raises(ImportError):  # a real import bug keeps its traceback
+        run_main(bug, [], "asl-live")
