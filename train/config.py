@@ -45,6 +45,7 @@ class Config:
     resample: float = 0.5
     drop_frames: float = 0.3
     drop_landmarks: float = 0.3
+    crop: float = 0.0                # a shorter stretch of the sign's frames (start and end trimmed)
     body_shape: float = 0.0          # head, arm and hand proportions (train.augment)
     camera: float = 0.0              # picture aspect and perspective
     drop_hand: float = 0.0           # a hand lost in some frames
