@@ -15,9 +15,10 @@ measured on the signer's own pose: shoulders to hips) and still. So:
   not split a sign;
 - a hold or a pause in the signing space is not a rest (the hand is not low):
   it stays in the sign, and so does a repeated movement;
-- a sign longer than `max_frames` is cut there (memory stays bounded), a
-  candidate shorter than `min_frames`, with fewer than `min_hand_frames` frames
-  with a hand, or without real motion (`move_speed`) is dropped as noise.
+- a sign longer than `max_frames` is cut there (memory stays bounded); a
+  candidate shorter than `min_frames` or with fewer than `min_hand_frames`
+  frames with a hand is dropped as noise, and so is one that ends at rest in
+  view without real motion (`move_speed`: the jitter of a resting hand).
 
 The segment's last frame is the last frame on which a hand was in view and not
 at rest, so the label of a sign whose hand drops out of the picture is ready
@@ -62,7 +63,7 @@ class Segmenter:
     """Feed frames one by one with `push`; it returns a `Segment` when a sign ends."""
 
     def __init__(self, min_frames: int = 8, max_frames: int = 300, gap_frames: int = 6,
-                 min_hand_frames: int = 6, rest_frames: int = 2, rest_speed: float = 0.003,
+                 min_hand_frames: int = 6, rest_frames: int = 2, rest_radius: float = 0.04,
                  move_speed: float = 0.006, exit_frames: int = 1, low: float = 0.6,
                  hold_frames: int = 0):
         if not 1 <= min_frames <= max_frames:
@@ -75,7 +76,7 @@ class Segmenter:
         self.exit_frames = exit_frames          # ... when the hand left the picture low (to rest)
         self.min_hand_frames = min_hand_frames  # frames with a hand a sign needs
         self.rest_frames = rest_frames          # frames a hand in view must be low and still to rest
-        self.rest_speed = rest_speed            # mean landmark motion per frame below which a hand is still
+        self.rest_radius = rest_radius          # a still hand's centre stays this near (x torso length)
         self.move_speed = move_speed            # motion that shows a sign happened
         self.low = low                          # "low": below this fraction of shoulders -> hips
         self.hold_frames = hold_frames          # frames of the rest kept at the end of a sign
@@ -84,6 +85,8 @@ class Segmenter:
         self._t = np.empty(max_frames, np.float64)
         self._prev = np.full((2, 21, 2), np.nan, np.float32)  # previous x,y of each hand
         self._diff = np.empty((21, 2), np.float32)            # scratch: motion of one hand
+        self._centre = np.empty(2, np.float32)                # scratch: centre of one hand
+        self._anchor = np.full((2, 2), np.nan, np.float32)    # where each hand arrived at rest
         self._prev_seen = np.zeros(2, bool)
         self._gone = np.zeros(2, np.int64)       # source frames each hand has been out of view
         self._still = np.zeros(2, np.int64)      # source frames each hand has been low and still
@@ -103,6 +106,7 @@ class Segmenter:
         self._gone[:] = self.gap_frames
         self._still[:] = 0
         self._left_low[:] = True
+        self._anchor[:] = np.nan
 
     @property
     def in_progress(self) -> bool:
@@ -134,12 +138,14 @@ class Segmenter:
         top = 0.0
         shoulders, hips = self._body
         low_y = shoulders + self.low * (hips - shoulders)
+        radius = self.rest_radius * (hips - shoulders)
         for h, rows in enumerate((LEFT_HAND, RIGHT_HAND)):
             xy = frame[rows, :2]
             # MediaPipe gives a hand whole or not at all: its first point says which.
             if xy[0, 0] != xy[0, 0]:
                 self._gone[h] += step
                 self._still[h] = 0
+                self._anchor[h, 0] = np.nan
                 self._prev_seen[h] = False
                 continue
             seen_any = True
@@ -155,11 +161,18 @@ class Segmenter:
             low = float(xy[0, 1]) > low_y  # the wrist
             self._left_low[h] = low
             self._seen_at[h] = self._n
-            if low and speed < self.rest_speed:
-                if self._still[h] == 0:
-                    self._rest_at[h] = self._n
+            # Still = the hand's centre stays near where it arrived. A radius rather than a
+            # per-frame speed: MediaPipe's jitter of a resting hand comes and goes, it does not add up.
+            xy.mean(axis=0, out=self._centre)
+            a = self._anchor[h]
+            if not low:
+                self._still[h] = 0
+                a[0] = np.nan
+            elif a[0] == a[0] and abs(self._centre[0] - a[0]) <= radius and abs(self._centre[1] - a[1]) <= radius:
                 self._still[h] += step
-            else:
+            else:  # it arrives here (or moved on): the next frames tell whether it stays
+                a[:] = self._centre
+                self._rest_at[h] = self._n
                 self._still[h] = 0
             if self._still[h] < self.rest_frames:
                 active = True
@@ -210,7 +223,9 @@ class Segmenter:
         if speed >= self.move_speed:
             self._moved = True
         if self._all_at_rest():
-            return self._emit(self._sign_end(n))
+            # Ended at rest in view without real motion: the jitter of a resting hand, not a sign.
+            in_view = bool(self._gone.min() == 0)
+            return self._emit(self._sign_end(n), need_motion=in_view)
         if self._n >= self.max_frames:
             return self._emit(self._last_active)
         return None
@@ -225,7 +240,7 @@ class Segmenter:
         end = -1
         for h in range(2):
             if self._gone[h] == 0:
-                e = self._rest_at[h] - 2
+                e = self._rest_at[h] - 1
             elif self._seen_at[h] >= 0:
                 e = self._seen_at[h]
             else:
@@ -240,12 +255,12 @@ class Segmenter:
         self.reset()
         return seg
 
-    def _emit(self, end: int) -> Segment | None:
+    def _emit(self, end: int, need_motion: bool = False) -> Segment | None:
         """The segment buffer[0..end] if it is a sign; the buffer starts over either way."""
         n_hands, moved = self._hand_frames, self._moved
         self._n = 0
         self._last_active = -1
-        if end < 0 or not moved or self._index[end] - self._index[0] + 1 < self.min_frames \
+        if end < 0 or (need_motion and not moved) or self._index[end] - self._index[0] + 1 < self.min_frames \
                 or n_hands < self.min_hand_frames:
             return None
         return Segment(int(self._index[0]), int(self._index[end]), float(self._t[0]), float(self._t[end]),

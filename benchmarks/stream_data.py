@@ -99,7 +99,7 @@ POSE_WRIST = {"left": POSE.start + 15, "right": POSE.start + 16}
 HAND_ROWS = {"left": LEFT_HAND, "right": RIGHT_HAND}
 
 
-def rest_runs(root: Path = TRADUTTORE, min_len: int = 8, speed: float = 0.003) -> list[tuple[str, np.ndarray]]:
+def rest_runs(root: Path = TRADUTTORE, min_len: int = 6, speed: float = 0.005) -> list[tuple[str, np.ndarray]]:
     """Real runs of frames in which one hand is in view, low (below mid-torso) and still.
 
     From the traduttore webcam recordings, whose camera sees the signer's waist. Each run
