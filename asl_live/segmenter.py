@@ -8,11 +8,11 @@ measured on the signer's own pose: shoulders to hips) and still. So:
 - a sign starts on the first frame on which a hand is in view and not at rest
   (it comes into the picture, or leaves its rest at the waist);
 - it ends when every hand is at rest again: gone from the picture, or low and
-  still for `rest_frames` frames. A hand that leaves the picture low (on its
-  way down to rest) ends the sign after `exit_frames` frames without hands (1:
-  the next frame); one lost in the signing space (MediaPipe drops a hand near
-  the face for a few frames) only after `gap_frames`, so tracking dropouts do
-  not split a sign;
+  still for `rest_frames` frames. A hand that leaves the picture on its way
+  down (to rest: below `exit_low` of the torso, going down) ends the sign after `exit_frames` frames without hands (1:
+  the next frame); one lost anywhere else (MediaPipe drops a hand near the face,
+  or held low against the body) only after `gap_frames`, so tracking dropouts
+  do not split a sign;
 - a hold or a pause in the signing space is not a rest (the hand is not low):
   it stays in the sign, and so does a repeated movement;
 - a sign longer than `max_frames` is cut there (memory stays bounded); a
@@ -64,7 +64,8 @@ class Segmenter:
 
     def __init__(self, min_frames: int = 8, max_frames: int = 300, gap_frames: int = 6,
                  min_hand_frames: int = 6, rest_frames: int = 2, rest_radius: float = 0.04,
-                 move_speed: float = 0.006, exit_frames: int = 1, low: float = 0.6,
+                 move_speed: float = 0.006, exit_frames: int = 1, exit_speed: float = 0.02,
+                 exit_low: float = 0.4, low: float = 0.6,
                  hold_frames: int = 0):
         if not 1 <= min_frames <= max_frames:
             raise ValueError("need 1 <= min_frames <= max_frames")
@@ -74,6 +75,8 @@ class Segmenter:
         self.max_frames = max_frames            # a longer sign is cut here
         self.gap_frames = gap_frames            # frames without hands that end a sign (hand lost mid-air)
         self.exit_frames = exit_frames          # ... when the hand left the picture low (to rest)
+        self.exit_speed = exit_speed            # going down faster than this (x torso length / frame)
+        self.exit_low = exit_low                # ... and below this fraction of shoulders -> hips
         self.min_hand_frames = min_hand_frames  # frames with a hand a sign needs
         self.rest_frames = rest_frames          # frames a hand in view must be low and still to rest
         self.rest_radius = rest_radius          # a still hand's centre stays this near (x torso length)
@@ -90,7 +93,7 @@ class Segmenter:
         self._prev_seen = np.zeros(2, bool)
         self._gone = np.zeros(2, np.int64)       # source frames each hand has been out of view
         self._still = np.zeros(2, np.int64)      # source frames each hand has been low and still
-        self._left_low = np.zeros(2, bool)       # the hand was low when last seen (it went to rest)
+        self._leaving = np.zeros(2, bool)        # when last seen, the hand was going down to rest
         self._seen_at = np.zeros(2, np.int64)    # buffer position of each hand's last frame in view
         self._rest_at = np.zeros(2, np.int64)    # buffer position where its current still run began
         self._body = np.array([0.5, 1.0])        # last known y of shoulders and hips
@@ -105,7 +108,7 @@ class Segmenter:
         self._prev_seen[:] = False
         self._gone[:] = self.gap_frames
         self._still[:] = 0
-        self._left_low[:] = True
+        self._leaving[:] = True
         self._anchor[:] = np.nan
 
     @property
@@ -139,6 +142,8 @@ class Segmenter:
         shoulders, hips = self._body
         low_y = shoulders + self.low * (hips - shoulders)
         radius = self.rest_radius * (hips - shoulders)
+        exit_speed = self.exit_speed * (hips - shoulders)
+        exit_y = shoulders + self.exit_low * (hips - shoulders)
         for h, rows in enumerate((LEFT_HAND, RIGHT_HAND)):
             xy = frame[rows, :2]
             # MediaPipe gives a hand whole or not at all: its first point says which.
@@ -151,15 +156,16 @@ class Segmenter:
             seen_any = True
             if self._prev_seen[h]:
                 np.subtract(xy, self._prev[h], out=self._diff)
+                down = float(self._diff[0, 1]) / step  # the wrist's way down, per frame
                 np.abs(self._diff, out=self._diff)
                 speed = float(self._diff.mean()) / step
             else:
                 speed = np.inf  # it just came into view
+                down = np.inf   # (if it is lost again at once, low: a flicker on its way out)
             self._prev[h] = xy
             self._prev_seen[h] = True
             self._gone[h] = 0
             low = float(xy[0, 1]) > low_y  # the wrist
-            self._left_low[h] = low
             self._seen_at[h] = self._n
             # Still = the hand's centre stays near where it arrived. A radius rather than a
             # per-frame speed: MediaPipe's jitter of a resting hand comes and goes, it does not add up.
@@ -176,6 +182,10 @@ class Segmenter:
                 self._still[h] = 0
             if self._still[h] < self.rest_frames:
                 active = True
+            # If it is lost now, did it leave to rest? Low and on its way down (not a hand held
+            # low, at the belly say, that MediaPipe loses), or already resting.
+            wrist = float(xy[0, 1])
+            self._leaving[h] = (wrist > exit_y and down > exit_speed) or (low and self._still[h] >= self.rest_frames)
             if speed != np.inf and speed > top:
                 top = speed
         return seen_any, active, top
@@ -186,7 +196,7 @@ class Segmenter:
             if g == 0:
                 if self._still[h] < self.rest_frames:
                     return False
-            elif g < (self.exit_frames if self._left_low[h] else self.gap_frames):
+            elif g < (self.exit_frames if self._leaving[h] else self.gap_frames):
                 return False
         return True
 
