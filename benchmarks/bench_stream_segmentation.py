@@ -13,6 +13,8 @@ Landmark streams joined from real recordings (see `stream_data.py`):
   traduttore    traduttore webcam sequences (20 frames, some cut mid-sign), 8-30 frames apart
   traduttore-no-rest  (--no-rest) the same, 2-4 frames apart: the hands vanish mid-air
   hello_thankyou    GISLR sequences of two signs, 10 people (short, cut), 8-30 frames apart
+  dpan-heldout-*    (--heldout N) the three DPAN kinds on N other clips, which the segmenter's
+                    thresholds were not tuned on and the DPAN model does not know (no (ii))
 
 Scores, per kind: (i) segment precision / recall against the true sign spans (first to
 last frame with a hand of each clip; a found segment matches one true sign at IoU >= 0.5,
@@ -182,6 +184,12 @@ def run_landmarks(args, make_segmenter) -> None:
         clips = load_clips(DPAN, signs=signs)[: args.dpan_signs]
         for k, v in dpan_streams(clips, rng, args.per_stream).items():
             kinds[k] = (v, dpan_model)
+        if args.heldout:
+            # DPAN clips the segmenter was NOT tuned on (and the model does not know): P/R only.
+            used = {c.sign for c in clips}
+            rest = [c for c in load_clips(DPAN) if c.sign not in used][: args.heldout]
+            for k, v in dpan_streams(rest, rng, args.per_stream).items():
+                kinds[k.replace("dpan", "dpan-heldout")] = (v, None)
     if (TRADUTTORE / "train.csv").is_file():
         tr = load_clips(TRADUTTORE)
         kinds["traduttore"] = (gap_streams("traduttore", tr, rng, args.n_signs, args.per_stream, 8, 30), shipped)
@@ -285,6 +293,7 @@ def main() -> None:
     p.add_argument("--dpan-model")
     p.add_argument("--dpan-labels")
     p.add_argument("--dpan-signs", type=int, default=48, help="DPAN clips to join (the model's signs first)")
+    p.add_argument("--heldout", type=int, default=0, help="also N other DPAN clips (segmentation only)")
     p.add_argument("--n-signs", type=int, default=60, help="sequences per traduttore/GISLR kind")
     p.add_argument("--per-stream", type=int, default=12)
     p.add_argument("--videos", type=int, default=0)
