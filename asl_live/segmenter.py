@@ -2,15 +2,18 @@
 
 A sign is everything a hand does between two rests: the raise, the sign itself
 (holds and repeated movements included) and the way back to rest. A hand is
-*at rest* when it is out of the picture, or in view, low (below mid-torso,
-measured on the signer's own pose: shoulders to hips) and still. So:
+*at rest* when it is out of the picture, or in view, low (wrist below `low` =
+80% of the way from shoulders to hips, on the signer's own pose: at the waist,
+below signs made at the belly) and still (its centre within `rest_radius` of
+where it arrived). So:
 
 - a sign starts on the first frame on which a hand is in view and not at rest
   (it comes into the picture, or leaves its rest at the waist);
 - it ends when every hand is at rest again: gone from the picture, or low and
   still for `rest_frames` frames. A hand that leaves the picture on its way
-  down (to rest: below `exit_low` of the torso, going down) ends the sign after `exit_frames` frames without hands (1:
-  the next frame); one lost anywhere else (MediaPipe drops a hand near the face,
+  down (below `exit_low` of the torso, going down faster than `exit_speed`)
+  ends the sign after `exit_frames` frames without hands (1: the next frame);
+  one lost anywhere else (MediaPipe drops a hand near the face,
   or held low against the body) only after `gap_frames`, so tracking dropouts
   do not split a sign;
 - a hold or a pause in the signing space is not a rest (the hand is not low):
@@ -26,7 +29,7 @@ one frame after the sign's last frame.
 
 Durations are counted in source frames (`index`), so a live camera whose stale
 frames were dropped keeps the same timing as a stream processed frame by frame.
-Per frame the work is O(1) and allocates nothing: the frame is copied into a
+Per frame the work is O(1) and allocates no array (a few Python scalars): the frame is copied into a
 buffer allocated once, the motion is computed in scratch arrays.
 
 Provisional labels: while a sign is in progress (`in_progress`), `so_far()`
@@ -65,7 +68,7 @@ class Segmenter:
     def __init__(self, min_frames: int = 8, max_frames: int = 300, gap_frames: int = 6,
                  min_hand_frames: int = 6, rest_frames: int = 2, rest_radius: float = 0.04,
                  move_speed: float = 0.006, exit_frames: int = 1, exit_speed: float = 0.02,
-                 exit_low: float = 0.4, low: float = 0.6,
+                 exit_low: float = 0.4, low: float = 0.8,
                  hold_frames: int = 0):
         if not 1 <= min_frames <= max_frames:
             raise ValueError("need 1 <= min_frames <= max_frames")
