@@ -224,6 +224,8 @@ class Segmenter:
             for h in range(2):
                 if self._gone[h]:
                     self._seen_at[h] = -1  # not in view during this sign (so far)
+                elif self._still[h] >= self.rest_frames:
+                    self._rest_at[h] = -1  # resting since before this sign (its position is stale)
         n = self._n
         self._buf[n] = frame
         self._index[n] = index
