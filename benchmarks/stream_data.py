@@ -100,7 +100,10 @@ HAND_ROWS = {"left": LEFT_HAND, "right": RIGHT_HAND}
 
 
 def rest_runs(root: Path = TRADUTTORE, min_len: int = 6, speed: float = 0.005) -> list[tuple[str, np.ndarray]]:
-    """Real runs of frames in which one hand is in view, low (below mid-torso) and still.
+    """Real runs of frames in which one hand is in view, low and still.
+
+    Low: the hand's centre below 60% of the way from shoulders to hips; still: mean point
+    motion below `speed` a frame (looser than the segmenter's own test, so real jitter stays).
 
     From the traduttore webcam recordings, whose camera sees the signer's waist. Each run
     is (hand, float32[n, 21, 3]): the hand's own 21 points with MediaPipe's real jitter.
