@@ -48,13 +48,14 @@ def test_headless_prints_one_json_line_per_sign_and_nothing_else(video_runs, tin
     assert isinstance(rec["sign"], str) and 0 < rec["score"] <= 1
     assert len(rec["top"]) == 5 and all(isinstance(s, str) and 0 <= p <= 1 for s, p in rec["top"])
     assert rec["top"][0] == [rec["sign"], rec["score"]] or rec["sign"] == "unknown"
-    # The hand enters at frame 6 and is last seen at frame 91 (29.97 fps).
-    assert (rec["start_frame"], rec["end_frame"]) == (6, 91)
+    # The hand enters at frame 6 and leaves the picture going down after frame 88 (29.97 fps;
+    # MediaPipe sees it once more at 91 on its way out, a flicker: see test_segmenter).
+    assert (rec["start_frame"], rec["end_frame"]) == (6, 88)
     assert rec["t_start"] == pytest.approx(6 / 29.97, abs=1e-3)
-    assert rec["t_end"] == pytest.approx(91 / 29.97, abs=1e-3)
+    assert rec["t_end"] == pytest.approx(88 / 29.97, abs=1e-3)
     # Same answer as classifying the same frames in this process.
     frames, _ = clip_landmarks
-    p = Classifier(*tiny_model)(frames[6:92])
+    p = Classifier(*tiny_model)(frames[6:89])
     assert rec["sign"] == p.sign and rec["score"] == pytest.approx(p.score, abs=1e-5)
 
 
@@ -190,7 +191,7 @@ def test_ctrl_c_ends_cleanly_and_keeps_what_was_printed(tmp_path, model_args):
     first = proc.stdout.readline()
     proc.send_signal(signal.SIGINT)
     rest, err = proc.communicate(timeout=60)
-    assert json.loads(first)["end_frame"] == 91
+    assert json.loads(first)["end_frame"] == 88
     assert proc.returncode == 130 and "Traceback" not in err
     assert err.strip().splitlines() == ["asl-live: interrupted"]
     assert all(json.loads(line) for line in rest.splitlines())
@@ -219,7 +220,7 @@ def test_the_app_never_imports_tensorflow(tiny_model):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300)
     assert proc.returncode == 0 and proc.stderr.strip().endswith("clean"), proc.stderr
-    assert json.loads(proc.stdout)["end_frame"] == 91
+    assert json.loads(proc.stdout)["end_frame"] == 88
 
 
 def test_demo_without_display_prints_json_lines(model_args):
