@@ -71,6 +71,15 @@ class Segmenter:
             return "signing"
         return "resting" if self._resting else "no hands"
 
+    def frames_so_far(self) -> np.ndarray:
+        """The frames of the sign in progress (empty when none), read-only; valid until the next push.
+
+        For provisional labels: a view, not a copy, so a caller that keeps it must copy it.
+        """
+        view = self._buf[: self._n]
+        view.flags.writeable = False
+        return view
+
     def _motion(self, frame: np.ndarray, step: int) -> tuple[bool, float]:
         """(a hand is seen, the largest mean x/y displacement of a hand per source frame)."""
         seen_any, speed = False, 0.0
