@@ -10,10 +10,12 @@ MediaPipe is only started when the first camera or video image arrives.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -279,6 +281,13 @@ class Ahead:
                 raise StopIteration
             return x
 
+    def get_or_none(self, block: bool = True):
+        """The next item, or None at the end (or, when not `block`, when none is ready)."""
+        try:
+            return self.get(block)
+        except StopIteration:
+            return None
+
     def close(self, timeout: float = 30.0) -> None:
         self._stop.set()
         self._thread.join(timeout)
@@ -310,6 +319,32 @@ def run_headless(source: Source, recognizer: Recognizer, landmarks: Landmarks, o
         if progress is not None:
             progress.close()
     return n
+
+
+@contextmanager
+def _lower_priority(step: int = 5):
+    """Nice the calling (drawing) thread, so that on a busy machine Holistic's threads win the cores.
+
+    Under CPU contention the window then shows fewer pictures instead of slowing
+    recognition. Linux nices threads one by one (setpriority on the thread id);
+    elsewhere, or without permission, nothing changes. The old value is put back
+    on the way out where permitted (raising a priority again needs privilege).
+    """
+    tid = old = None
+    try:
+        tid = threading.get_native_id()
+        old = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, old + step))
+    except (AttributeError, OSError):
+        old = None
+    try:
+        yield
+    finally:
+        if old is not None:
+            try:
+                os.setpriority(os.PRIO_PROCESS, tid, old)
+            except OSError:
+                pass
 
 
 def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, window,
@@ -382,21 +417,25 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
             last_shown = time.perf_counter()
         return True
 
-    image = frame = None
-    work = Ahead(steps(source, recognizer, landmarks), depth=depth, name="asl-live pipeline")
-    try:
+    def play() -> bool:
+        """Show the steps until the input ends (True) or the user quits (False)."""
+        nonlocal image, frame, last_shown, fps
         while True:
-            try:
-                step = work.get()
-                if source.live:  # the newest frame is shown; the ones skipped still reach the HUD
-                    while (newer := work.get(block=False)) is not None:
-                        apply(step)
-                        step = newer
-            except StopIteration:
-                break
+            step = work.get_or_none()
+            if step is None:
+                return True
+            # Draw only the newest frame processed: a frame whose successor is already
+            # waiting would be stale on screen (live), or late (recorded input played behind
+            # its frame rate). Its recognitions and guesses still reach the HUD.
+            while step.item is not None and (pace is None or time.perf_counter() > last_shown + 2 * pace):
+                newer = work.get_or_none(block=False)
+                if newer is None:
+                    break
+                apply(step)
+                step = newer
             apply(step)
             if step.item is None:
-                break
+                return True
             image, frame = step.item.image, step.frame
             if pace is not None:
                 wait = last_shown + pace - time.perf_counter()
@@ -408,12 +447,21 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
             fps = (1.0 / dt if fps == 0.0 else fps + 0.1 * (1.0 / dt - fps)) if dt > 0 else fps
             hud.fps = fps
             if not handle(show(image, frame), image, frame):
-                return
-    finally:
-        work.close()
-    hud.status, hud.provisional, hud.banner = "recognised", None, "end of input - q to quit"
-    end = time.perf_counter() + end_hold_s
-    while time.perf_counter() < end:
-        if show(image, frame) == "quit":
+                return False
+
+    image = frame = None
+    # The worker first: a thread inherits the nice value of the thread that starts it.
+    work = Ahead(steps(source, recognizer, landmarks), depth=depth, name="asl-live pipeline")
+    with _lower_priority():
+        try:
+            ended = play()
+        finally:
+            work.close()
+        if not ended:
             return
-        time.sleep(0.03)
+        hud.status, hud.provisional, hud.banner = "recognised", None, "end of input - q to quit"
+        end = time.perf_counter() + end_hold_s
+        while time.perf_counter() < end:
+            if show(image, frame) == "quit":
+                return
+            time.sleep(0.03)
