@@ -100,7 +100,8 @@ def _fit(args) -> int:
         if value is not None:
             config[key] = value
     if args.no_augment:
-        config.update(mirror=0.0, affine=0.0, resample=0.0, drop_frames=0.0, drop_landmarks=0.0)
+        config.update(mirror=0.0, affine=0.0, resample=0.0, drop_frames=0.0, drop_landmarks=0.0,
+                      body_shape=0.0, camera=0.0, drop_hand=0.0, jitter=0.0)
     config = Config.from_dict(config)
     if args.all:
         config.fold = None
