@@ -354,9 +354,10 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
     """The live view: picture, landmarks, HUD; keys q/Esc quit, space pauses, m mirrors.
 
     Frames come from `steps` in a worker thread, up to `depth` ahead. Recorded input
-    plays at its own frame rate (`realtime=False`: as fast as it goes, for benchmarks);
-    live input shows the newest frame, applying the steps it skips to the HUD.
-    Provisional labels are switched on here if the caller did not choose a rate.
+    plays at its own frame rate (`realtime=False`: as fast as it goes, for benchmarks).
+    When drawing falls behind (live input, or recorded input late on its frame rate)
+    the newest processed frame is shown and the skipped steps only update the HUD.
+    Provisional labels are switched on here (segmented mode) if the caller chose no rate.
     """
     from .overlay import HUD, render
 
