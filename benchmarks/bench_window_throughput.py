@@ -1,6 +1,6 @@
 """The window's throughput against headless on the same video, in the same process.
 
-    python benchmarks/bench_window_throughput.py --runs 5 [--repeat 1] [--model M --labels L]
+    python benchmarks/bench_window_throughput.py --runs 5 [--clips 8] [--repeat 1] [--model M --labels L]
 
 A 640x480 video of real DPAN clips (bench_app_common.make_video) goes, in each
 run and in alternating order, through
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import psutil
-from bench_app_common import REPO, make_video, model_arguments
+from bench_app_common import DEFAULT_CLIPS, REPO, make_video, model_arguments
 
 sys.path.insert(0, str(REPO / "tests"))
 
@@ -132,7 +132,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     model_arguments(p)
     p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--repeat", type=int, default=1, help="times the 8-clip list is repeated in the video")
+    p.add_argument("--clips", type=int, default=8, help="how many DPAN clips make the video (shorter runs, "
+                   "more of them: on a busy machine paired short runs scatter less)")
+    p.add_argument("--repeat", type=int, default=1, help="times the clip list is repeated in the video")
     p.add_argument("--no-serial", action="store_true", help="skip (c), the serial window loop")
     args = p.parse_args()
     import_mediapipe()
@@ -144,7 +146,7 @@ def main() -> None:
         CLOCK = Clock(psutil.Process(xvfb._proc.pid))
         from asl_live.window import Window
 
-        video, n = make_video(Path(d) / "bench_640x480.mp4", repeat=args.repeat)
+        video, n = make_video(Path(d) / "bench_640x480.mp4", DEFAULT_CLIPS[:args.clips], repeat=args.repeat)
         print(f"video: {n} frames 640x480 from real DPAN clips; model {args.model}; "
               f"window 960x720 on Xvfb {xvfb.display}; load at start {os.getloadavg()[0]:.1f}", flush=True)
         fps: dict[str, list[float]] = {m: [] for m in modes}
