@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .classifier import Classifier, Prediction
+from .classifier import UNKNOWN, Classifier, Prediction
 from .native_stderr import quiet_native_stderr
 from .segmenter import Segment, Segmenter
 from .sources import Item, Source
@@ -389,7 +389,7 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
             if on_recognition is not None:
                 on_recognition(rec)
             hud.last = rec.prediction
-            if rec.prediction.sign != "unknown":
+            if rec.prediction.sign != UNKNOWN:
                 hud.transcript = (hud.transcript + [rec.prediction.sign])[-transcript_len:]
             recognised_until = now + recognised_hold_s
         signing = step.state == "signing"

@@ -15,11 +15,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .classifier import UNKNOWN
 from .errors import UserError
 from .gislr import atomic_write
 
 FORMATS = {".vtt": "vtt", ".srt": "srt"}
-UNKNOWN = "unknown"
 
 
 class SubtitleWriter:
