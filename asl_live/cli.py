@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write timed subtitles of the recognised signs: OUT.vtt (WebVTT) or "
                         "OUT.srt (SubRip); cue times are the signs' t_start/t_end, 'unknown' left out")
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="P",
-                   help=f"below this probability the answer is 'unknown' (default {DEFAULT_THRESHOLD})")
+                   help="below this probability the answer is 'unknown' (default: the rule measured for "
+                        "the model, in MODEL.unknown.json beside it, else one set by its number of classes)")
     p.add_argument("--verbose", action="store_true", help="keep MediaPipe/TFLite log output")
     return p
 
@@ -88,7 +89,8 @@ def run_app(argv) -> int:
 
         subtitles = SubtitleWriter(args.subtitles)  # a bad path fails here, before models load
     with quiet_native_stderr(args.verbose):
-        classifier = Classifier(args.model, args.labels, args.threshold)
+        classifier = Classifier(args.model, args.labels, args.threshold,
+                                warn=lambda line: print(f"asl-live: warning: {line}", file=sys.stderr))
     source = source_from_args(args)
     landmarks = Landmarks(verbose=args.verbose)
     recognizer = Recognizer(classifier, clip=args.clip, clock=source.clock if source.live else None)

@@ -102,6 +102,13 @@ class Augmenter:
 
         j = np.arange(t)[None, :]
         n = (p != -1).sum(axis=1)
+        sel = (rng.random(b) < c.crop) & (n > 4)
+        if sel.any():  # another start and end: recordings are trimmed differently around a sign
+            m = np.where(sel, np.maximum(2, np.round(n * rng.uniform(0.6, 1.0, b))), n).astype(int)
+            start = np.floor(rng.random(b) * (n - m + 1)).astype(int)
+            f, p = _gather_frames(f, p, np.minimum(start[:, None] + j, t - 1), j < m[:, None])
+            n = m
+
         sel = (rng.random(b) < c.resample) & (n > 2)
         if sel.any():
             m = np.where(sel, np.clip(np.round(n * rng.uniform(0.7, 1.3, b)), 2, t), n).astype(int)

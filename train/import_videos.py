@@ -33,7 +33,7 @@ import numpy as np
 
 from asl_live.cli import ArgumentParser
 from asl_live.errors import UserError, run_main
-from asl_live.gislr import Dataset, gislr_name
+from asl_live.gislr import Dataset, gislr_name, writable_folder
 from asl_live.layout import hands_visible
 
 from .importing import BatchWriter, stable_id
@@ -142,7 +142,7 @@ def import_videos(src, out, participant: int = 0, jobs: int | None = None,
         videos = videos[shard[0]::shard[1]]
     if limit is not None:
         videos = videos[:limit]
-    dataset = Dataset(out)
+    dataset = Dataset(writable_folder(out, "dataset folder"))  # a wrong --out fails before any work
     failed: list[tuple[str, str]] = []
     added = 0
     # A video costs about a second to extract; committing each one costs milliseconds.

@@ -4,6 +4,11 @@ Inputs of every model: `frames` float32[B, 32, L, 3] (0 = missing coordinate) an
 `positions` float32[B, 32] (original frame number of each input frame, -1 = padding),
 as produced by `train.preprocess`. Output: class probabilities [B, classes].
 
+The first layer turns the frames into one feature vector per part and frame:
+`train.features.BodyFeatures` (config `features="body"`: relative to the body, the
+hand's own frame, motion) or `Normalise` (`features="reference"`: the reference
+notebook's per-landmark standardisation with the training set's statistics).
+
 - `transformer`: the reference notebook's model. Each part (lips, hands, pose) is
   embedded by a two-layer MLP, a frame where the part is missing gets a learned
   "empty" embedding instead; the parts are merged with softmax-normalised learned
@@ -94,10 +99,14 @@ class FrameEmbedding(layers.Layer):
     is one float32[B, T, size] per part (all zero where the part is missing).
     """
 
-    def __init__(self, sizes: dict[str, int], units: int, frames: int = INPUT_FRAMES, **kwargs):
+    def __init__(self, sizes: dict[str, int], units: int, frames: int = INPUT_FRAMES,
+                 relative_time: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.sizes = dict(sizes)
         self.frames = frames
+        # relative_time: time runs from the first to the last real frame, so a clip that starts
+        # earlier or later (before the hands come up) gives the same positions
+        self.relative_time = relative_time
         self.parts = [LandmarkEmbedding(units, name=f"{p}_embedding") for p in sizes]
         self.fc1 = layers.Dense(units, use_bias=False, activation="gelu", kernel_initializer="glorot_uniform")
         self.fc2 = layers.Dense(units, use_bias=False, kernel_initializer="he_uniform")
@@ -119,7 +128,14 @@ class FrameEmbedding(layers.Layer):
         embedded = [emb(part) for emb, part in zip(self.parts, parts)]
         x = ops.stack(embedded, axis=-1) * ops.softmax(self.landmark_weights.value)
         x = self.fc2(self.fc1(ops.sum(x, axis=-1)))
-        last = ops.maximum(ops.max(positions, axis=1, keepdims=True), 1.0)
+        last = ops.max(positions, axis=1, keepdims=True)
+        if self.relative_time:
+            real = ops.not_equal(positions, -1.0)
+            first = ops.min(ops.where(real, positions, 1e9), axis=1, keepdims=True)
+            first = ops.where(first > last, 0.0, first)  # no real frame at all
+            positions = ops.where(real, positions - first, -1.0)
+            last = last - first
+        last = ops.maximum(last, 1.0)
         slot = ops.cast(ops.floor(positions / last * (self.frames - 1)), "int32")
         slot = ops.where(ops.equal(positions, -1.0), self.frames, ops.clip(slot, 0, self.frames - 1))
         return x + self.positional(slot)
@@ -239,7 +255,8 @@ def build_model(config: Config, n_classes: int) -> keras.Model:
             x = layers.ReLU()(x)
             x = layers.Dropout(0.3)(x)
     else:
-        x = FrameEmbedding(sizes, config.units, name="frame_embedding")((parts, positions))
+        x = FrameEmbedding(sizes, config.units, relative_time=config.features == "body",
+                           name="frame_embedding")((parts, positions))
         for i in range(config.blocks):
             if config.arch == "conv":
                 for j in range(2):
