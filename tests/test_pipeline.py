@@ -48,15 +48,16 @@ def guesses(frames, classifier, **kw):
 def test_guesses_come_at_a_bounded_rate_while_signing_and_the_answer_is_unchanged(clip_landmarks, classifier):
     frames, _ = clip_landmarks
     all_steps, made = guesses(frames, classifier, provisional_every=5, provisional_min_s=0.0)
-    (final,) = [s.recognition for s in all_steps if s.recognition is not None]
-    start, end = final.start_frame, final.end_frame  # the hand is seen from frame 6 to 91
-    assert (start, end) == (6, 91)
+    (ended_at,) = [s.item.index for s in all_steps if s.recognition is not None]
+    final = all_steps[ended_at].recognition
+    start = final.start_frame
+    assert start == 6  # the hand comes into view at frame 6
     idx = [i for i, _ in made]
     # The first guess once the sign has PROVISIONAL_MIN_FRAMES frames, then one every 5 frames,
     # only while the sign is in progress, and none once it has ended.
     assert idx[0] == start + PROVISIONAL_MIN_FRAMES - 1
     assert np.diff(idx).tolist() == [5] * (len(idx) - 1)
-    assert idx[-1] < end + 6 + 1  # the segmenter waits 6 frames without hands before the sign is over
+    assert len(idx) >= 10 and idx[-1] < ended_at
     assert all(s.state == "signing" for s in all_steps if s.provisional is not None)
     assert [s.provisional for s in all_steps if s.recognition is not None] == [None]
     # Each guess is the classifier's answer on the sign's frames so far.
