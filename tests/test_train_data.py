@@ -105,19 +105,19 @@ def test_prepare_resumes_after_an_interruption(dataset, tmp_path, monkeypatch):
     root = _copy(dataset, tmp_path)
     monkeypatch.setattr(datamod, "SHARD_SIZE", 50)  # 3 shards
     calls = []
-    real = datamod._compute_shard
+    real = datamod._shard_features
 
-    def interrupted(job):
+    def interrupted(*job):
         if len(calls) == 2:
             raise KeyboardInterrupt
         calls.append(job)
-        return real(job)
+        return real(*job)
 
-    monkeypatch.setattr(datamod, "_compute_shard", interrupted)
+    monkeypatch.setattr(datamod, "_shard_features", interrupted)
     with pytest.raises(KeyboardInterrupt):
         datamod.prepare(datamod.load(root), workers=1, progress=False)
     assert len(list((root / ".asl-train-cache").glob("shard-*.npz"))) == 2
-    monkeypatch.setattr(datamod, "_compute_shard", lambda job: calls.append(job) or real(job))
+    monkeypatch.setattr(datamod, "_shard_features", lambda *job: calls.append(job) or real(*job))
     datamod.prepare(datamod.load(root), workers=1, progress=False)
     assert len(calls) == 3  # only the missing shard was computed
     assert len(list((root / ".asl-train-cache").glob("shard-*.npz"))) == 3

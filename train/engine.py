@@ -218,7 +218,7 @@ class DaskRunner(Runner):
             for _ in range(max(0, want)):
                 nxt = next(todo, None)
                 if nxt is None:
-                    return []
+                    break
                 i, a = nxt
                 fut = self.client.submit(fn, *a, pure=False)
                 index[fut] = i
@@ -280,8 +280,8 @@ class LocalCopy:
                 import socket
 
                 raise FileNotFoundError(
-                    f"not found on worker {socket.gethostname()}: mount the input at the same path on "
-                    "every worker, or pass --send-files")
+                    f"{self.path}: no such file on worker {socket.gethostname()} (a cluster's workers "
+                    "need the input at the same path, or --send-files)")
             return self.path
         import tempfile
 
