@@ -123,6 +123,23 @@ def test_prepare_resumes_after_an_interruption(dataset, tmp_path, monkeypatch):
     assert len(list((root / ".asl-train-cache").glob("shard-*.npz"))) == 3
 
 
+def test_prepare_on_the_engine_writes_the_in_process_cache(dataset, tmp_path, monkeypatch):
+    """Shards computed by a local Dask cluster's worker processes (bytes shipped or read in place)
+    and written by the driver are the shards this process computes."""
+    pytest.importorskip("distributed")
+    root = _copy(dataset, tmp_path)
+    monkeypatch.setattr(datamod, "SHARD_SIZE", 50)  # 3 shards
+    data = datamod.load(root)
+    here = datamod.prepare(data, tmp_path / "inline", engine="inline", progress=False)
+    there = datamod.prepare(data, tmp_path / "dask", workers=2, engine="dask", send_files=True,
+                            progress=False)
+    assert [p.name for p in here] == [p.name for p in there] and len(here) == 3
+    for a, b in zip(here, there):
+        with np.load(a) as x, np.load(b) as y:
+            for key in ("frames", "positions", "lengths"):
+                np.testing.assert_array_equal(x[key], y[key])
+
+
 def _one_line_error(capsys, argv, expected):
     code = main(argv)
     err = capsys.readouterr().err
