@@ -194,8 +194,11 @@ class DaskRunner(Runner):
                 raise UserError(f"no Dask scheduler answers at {address} ({e}); start one with "
                                 "`dask scheduler` and workers with `dask worker ADDRESS`") from None
         else:
+            # No dashboard; the scheduler's small HTTP server (health, metrics) on a free local
+            # port, not 8787, which another cluster may hold (it would warn on stderr).
             self.cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1,
                                         processes=True, dashboard_address=None,
+                                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                                         silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
             if quiet:
@@ -321,6 +324,6 @@ def progress_line(done_frames: int, started: float) -> str:
 def describe(runner: Runner) -> str:
     if isinstance(runner, DaskRunner):
         where = runner.address or "local cluster"
-        return f"dask ({where}, {runner.workers} worker threads)"
+        return f"dask ({where}, {runner.workers} worker thread{'s' if runner.workers != 1 else ''})"
     return f"{runner.name} ({runner.workers} worker{'s' if runner.workers != 1 else ''})"
 
