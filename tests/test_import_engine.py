@@ -140,3 +140,34 @@ def test_a_cluster_without_the_input_gets_the_bytes_with_send_files(tmp_path, re
     assert r.returncode == 0, r.stderr
     (row,) = Dataset(tmp_path / "ds").samples()
     np.testing.assert_array_equal(competition_load(tmp_path / "ds" / row.path), reference["cut"])
+
+
+def test_ctrl_c_on_the_engine_is_one_line_keeps_what_is_written_and_leaves_no_worker(tmp_path, reference):
+    """A terminal's Ctrl-C reaches the whole process group: the driver and its local workers."""
+    src, out = _src(tmp_path), tmp_path / "ds"
+    proc = subprocess.Popen([sys.executable, "-m", "train.import_videos", str(src), "--out", str(out),
+                             "--jobs", "2", "--engine", "dask"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True, cwd=REPO)  # bytes: keep \r
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / "train.csv").is_file() and Dataset(out).samples():
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "import finished before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)
+    err = proc.communicate(timeout=120)[1].decode()
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    shown = [line.split("\r")[-1] for line in err.split("\n")]  # what a terminal shows
+    assert [line for line in shown if line.strip()] == ["asl-train import-videos: interrupted"], err
+    left = []
+    for _ in range(100):  # the workers' helper processes may take a moment to notice
+        left = subprocess.run(["pgrep", "-a", "-g", str(proc.pid)], capture_output=True,
+                              text=True).stdout.splitlines()
+        if not left:
+            break
+        time.sleep(0.1)
+    assert not left, f"processes left in the job's group: {left}"
+    done = Dataset(out).samples()
+    assert 1 <= len(done) < 3
+    for s in done:
+        np.testing.assert_array_equal(competition_load(out / s.path), reference[s.sign])

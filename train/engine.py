@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,6 +188,10 @@ class DaskRunner(Runner):
 
         self.address = address
         self.cluster = None
+        # This command reports every failure itself (one line each); distributed's own log lines
+        # (a worker restarted, a comm closed on Ctrl-C) would only interleave with the progress bar.
+        quiet_logs = logging.DEBUG if os.environ.get("ASL_LIVE_VERBOSE") == "1" else logging.CRITICAL
+        logging.getLogger("distributed").setLevel(quiet_logs)
         t0 = time.perf_counter()
         if address:
             try:
@@ -194,15 +200,29 @@ class DaskRunner(Runner):
                 raise UserError(f"no Dask scheduler answers at {address} ({e}); start one with "
                                 "`dask scheduler` and workers with `dask worker ADDRESS`") from None
         else:
-            # No dashboard; the scheduler's small HTTP server (health, metrics) on a free local
-            # port, not 8787, which another cluster may hold (it would warn on stderr).
-            self.cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1,
-                                        processes=True, dashboard_address=None,
-                                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                                        silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
-            if quiet:
-                self.client.register_plugin(_quiet_plugin(), name="asl-live-quiet")
+            # Ctrl-C in a terminal signals the whole process group. Local workers start with
+            # SIGINT ignored (a spawned process inherits SIG_IGN, not a blocked mask nor a Python
+            # handler), so only this process sees it and closes the cluster: no half-imported
+            # worker prints a traceback. The price: a Ctrl-C in the second or two of start-up is
+            # ignored; the next one stops the job.
+            in_main = threading.current_thread() is threading.main_thread()
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+            try:
+                # No dashboard; the scheduler's small HTTP server (health, metrics) on a free
+                # local port, not 8787, which another cluster may hold (it warns on stderr).
+                self.cluster = LocalCluster(
+                    n_workers=workers or available_cores(), threads_per_worker=1, processes=True,
+                    dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                    silence_logs=quiet_logs)
+                self.client = Client(self.cluster)
+                if quiet:
+                    self.client.register_plugin(_quiet_plugin(), name="asl-live-quiet")
+            except BaseException:
+                self.close()
+                raise
+            finally:
+                if in_main:
+                    signal.signal(signal.SIGINT, previous)
         self.startup_s = time.perf_counter() - t0
         self.workers = self.threads()
 
@@ -248,7 +268,8 @@ class DaskRunner(Runner):
                 fut.cancel()
 
     def close(self):
-        self.client.close()
+        if getattr(self, "client", None) is not None:
+            self.client.close()
         if self.cluster is not None:
             self.cluster.close()
 
