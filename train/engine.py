@@ -136,9 +136,17 @@ class Runner:
 class InlineRunner(Runner):
     name = "inline"
 
+    def __init__(self, quiet: bool = True):
+        self.quiet = quiet
+
     def results(self, fn, args):
+        from asl_live.native_stderr import quiet_native_stderr
+
+        verbose = not self.quiet or os.environ.get("ASL_LIVE_VERBOSE") == "1"
         for i, a in enumerate(args):
-            yield i, fn(*a)
+            with quiet_native_stderr(verbose):  # this process's fd 2 is the user's terminal
+                value = fn(*a)
+            yield i, value
 
 
 class PoolRunner(Runner):
@@ -280,7 +288,7 @@ def open_runner(kind: str, workers: int, address: str | None = None, quiet: bool
         return DaskRunner(workers, address, quiet)
     if kind == "pool":
         return PoolRunner(workers, quiet)
-    return InlineRunner()
+    return InlineRunner(quiet)
 
 
 # --------------------------------------------------------------------------- input shipping
@@ -346,5 +354,7 @@ def describe(runner: Runner) -> str:
     if isinstance(runner, DaskRunner):
         where = runner.address or "local cluster"
         return f"dask ({where}, {runner.workers} worker thread{'s' if runner.workers != 1 else ''})"
-    return f"{runner.name} ({runner.workers} worker{'s' if runner.workers != 1 else ''})"
+    if isinstance(runner, InlineRunner):
+        return "this process"
+    return f"a process pool ({runner.workers} worker{'s' if runner.workers != 1 else ''})"
 

@@ -84,13 +84,11 @@ class Extracted:
     """What a worker sends back for one video: landmarks, or the reason there are none."""
     frames: np.ndarray | None
     reason: str | None
-    seconds: float   # time the worker spent on it (for the engine-overhead benchmark)
-    worker: str      # host:pid, so a log can say where a file was done
+    seconds: float   # time the worker spent on it (the engine-overhead benchmark uses it)
 
 
 def _extract(path: str, data: bytes | None = None) -> Extracted:
     """Worker: one video through Holistic. Never raises, so one bad file stops nothing."""
-    import socket
     import time
 
     from asl_live.sources import video_landmarks
@@ -98,10 +96,9 @@ def _extract(path: str, data: bytes | None = None) -> Extracted:
     from .engine import LocalCopy
 
     t0 = time.perf_counter()
-    where = f"{socket.gethostname()}:{os.getpid()}"
 
     def failed(reason):
-        return Extracted(None, reason, time.perf_counter() - t0, where)
+        return Extracted(None, reason, time.perf_counter() - t0)
 
     copy = LocalCopy(path, data)
     try:
@@ -115,7 +112,7 @@ def _extract(path: str, data: bytes | None = None) -> Extracted:
         return failed("no frames could be decoded")
     if not hands_visible(frames).any():
         return failed(f"no hand seen in any of its {len(frames)} frames")
-    return Extracted(np.asarray(frames, dtype=np.float32), None, time.perf_counter() - t0, where)
+    return Extracted(np.asarray(frames, dtype=np.float32), None, time.perf_counter() - t0)
 
 
 def parse_shard(text: str) -> tuple[int, int]:
