@@ -58,6 +58,14 @@ class Augmenter:
         self.c = config
         self.rng = rng
         self.mirror = mirror_permutation(rows) if config.mirror > 0 else None
+        rows = np.asarray(rows)
+        # column groups for body proportions and dropped hands
+        self.hands = [np.flatnonzero((rows >= h.start) & (rows < h.stop)) for h in (LEFT_HAND, RIGHT_HAND)]
+        pose = rows - POSE.start
+        in_pose = (rows >= POSE.start) & (rows < POSE.stop)
+        self.shoulders = np.flatnonzero(in_pose & np.isin(pose, (11, 12)))
+        self.head = np.flatnonzero(in_pose & (pose <= 10))
+        self.arms = np.flatnonzero(in_pose & (pose >= 13) & (pose <= 22))
 
     def __call__(self, frames: np.ndarray, positions: np.ndarray):
         c, rng = self.c, self.rng
@@ -85,8 +93,22 @@ class Augmenter:
             f[sel, :, :, 0] = np.where(seen, a * x + bb * y + 0.5 + sx, 0)
             f[sel, :, :, 1] = np.where(seen, cc * x + d * y + 0.5 + sy, 0)
 
+        sel = np.flatnonzero(rng.random(b) < c.body_shape)
+        if sel.size:
+            self._body_shape(f, present, sel)
+        sel = np.flatnonzero(rng.random(b) < c.camera)
+        if sel.size:
+            self._camera(f, present, sel)
+
         j = np.arange(t)[None, :]
         n = (p != -1).sum(axis=1)
+        sel = (rng.random(b) < c.crop) & (n > 4)
+        if sel.any():  # another start and end: recordings are trimmed differently around a sign
+            m = np.where(sel, np.maximum(2, np.round(n * rng.uniform(0.6, 1.0, b))), n).astype(int)
+            start = np.floor(rng.random(b) * (n - m + 1)).astype(int)
+            f, p = _gather_frames(f, p, np.minimum(start[:, None] + j, t - 1), j < m[:, None])
+            n = m
+
         sel = (rng.random(b) < c.resample) & (n > 2)
         if sel.any():
             m = np.where(sel, np.clip(np.round(n * rng.uniform(0.7, 1.3, b)), 2, t), n).astype(int)
@@ -107,4 +129,53 @@ class Augmenter:
         if sel.size:
             gone = rng.random((sel.size,) + f.shape[1:3]) < 0.1
             f[sel] = np.where(gone[..., None], 0, f[sel])
+
+        sel = np.flatnonzero(rng.random(b) < c.drop_hand)
+        if sel.size:  # MediaPipe loses a hand in some frames (motion blur, out of view)
+            side = np.zeros((2, f.shape[2]), bool)
+            for i, cols in enumerate(self.hands):
+                side[i, cols] = True
+            cols = side[rng.integers(0, 2, sel.size)]                               # [k, L]
+            frames_gone = rng.random((sel.size, t)) < rng.uniform(0.1, 0.5, (sel.size, 1))  # [k, T]
+            gone = frames_gone[:, :, None] & cols[:, None, :]
+            f[sel] = np.where(gone[..., None], 0, f[sel])
+
+        sel = np.flatnonzero(rng.random(b) < c.jitter)
+        if sel.size:  # landmark noise: MediaPipe's own jitter differs with camera and light
+            sigma = rng.uniform(0.001, 0.005, sel.size).astype(np.float32)[:, None, None, None]
+            noise = rng.standard_normal((sel.size,) + f.shape[1:3] + (2,)).astype(np.float32) * sigma
+            seen = (f[sel, ..., :2] != 0).any(-1, keepdims=True)
+            f[sel, ..., :2] = np.where(seen, f[sel, ..., :2] + noise, 0)
         return f.astype(np.float32), p.astype(np.float32)
+
+    def _body_shape(self, f, present, sel):
+        """Other body proportions: head, arms and hands a little bigger or smaller around their joints."""
+        rng, k = self.rng, sel.size
+        x = f[sel, ..., :2]
+        seen = present[sel][..., None]
+        if self.shoulders.size == 2:
+            sh = x[:, :, self.shoulders]
+            ok = (sh != 0).all(axis=(2, 3), keepdims=True)
+            centre = np.where(ok[:, :, 0], sh.mean(axis=2), 0.5)[:, :, None, :]
+        else:
+            centre = np.full((k, x.shape[1], 1, 2), 0.5, np.float32)
+        for cols, lo, hi in ((self.head, 0.85, 1.15), (self.arms, 0.8, 1.2)):
+            if cols.size:
+                s = rng.uniform(lo, hi, (k, 1, 1, 2)).astype(np.float32)
+                x[:, :, cols] = centre + (x[:, :, cols] - centre) * s
+        for cols in self.hands:
+            if cols.size:  # the hand keeps its wrist (column 0 of the hand) and its place
+                wrist = x[:, :, cols[:1]]
+                x[:, :, cols] = wrist + (x[:, :, cols] - wrist) * rng.uniform(0.8, 1.2, (k, 1, 1, 1)).astype(np.float32)
+        f[sel, ..., :2] = np.where(seen, x, 0)
+
+    def _camera(self, f, present, sel):
+        """Another camera: picture aspect (x and y scaled apart) and a slight perspective tilt."""
+        rng, k = self.rng, sel.size
+        x, y = f[sel, ..., 0] - 0.5, f[sel, ..., 1] - 0.5
+        aspect = np.exp(rng.uniform(np.log(0.6), np.log(1.67), (k, 1, 1))).astype(np.float32)
+        px, py = (rng.uniform(-0.3, 0.3, (2, k, 1, 1))).astype(np.float32)
+        w = 1.0 + px * x + py * y
+        seen = present[sel]
+        f[sel, ..., 0] = np.where(seen, x / w + 0.5, 0)
+        f[sel, ..., 1] = np.where(seen, y * aspect / w + 0.5, 0)

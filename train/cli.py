@@ -58,7 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--epochs", type=int, help="default: chosen from the dataset size")
     f.add_argument("--arch", choices=("transformer", "fc", "conv"))
     f.add_argument("--parts", type=_parts, metavar="P,P", help="landmark groups: lips,left_hand,right_hand,pose")
-    f.add_argument("--pose", choices=("upper", "all"), help="pose points: upper (502-511, default) or all")
+    f.add_argument("--pose", choices=("upper", "all", "body"),
+                   help="pose points: body (489-511: head, shoulders, arms; default), upper (502-511, the "
+                        "reference's) or all")
+    f.add_argument("--features", choices=("body", "reference"),
+                   help="body: signer-invariant features in the model (default); reference: the reference "
+                        "notebook's per-landmark standardisation")
     f.add_argument("--batch-size", type=int)
     f.add_argument("--batch-all-signs", type=int, metavar="N", help="each batch holds N samples of every sign")
     f.add_argument("--lr", type=float)
@@ -92,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-_FIT_OPTIONS = ("folds", "epochs", "arch", "parts", "pose", "batch_size", "batch_all_signs", "lr",
+_FIT_OPTIONS = ("folds", "epochs", "arch", "parts", "pose", "features", "batch_size", "batch_all_signs", "lr",
                 "weight_decay", "label_smoothing", "units", "blocks", "seed", "loader_workers")
 
 
@@ -105,7 +110,8 @@ def _fit(args) -> int:
         if value is not None:
             config[key] = value
     if args.no_augment:
-        config.update(mirror=0.0, affine=0.0, resample=0.0, drop_frames=0.0, drop_landmarks=0.0)
+        config.update(mirror=0.0, affine=0.0, resample=0.0, drop_frames=0.0, drop_landmarks=0.0,
+                      crop=0.0, body_shape=0.0, camera=0.0, drop_hand=0.0, jitter=0.0)
     config = Config.from_dict(config)
     if args.all:
         config.fold = None

@@ -11,13 +11,17 @@ from asl_live.errors import UserError
 from .preprocess import PART_NAMES, POSE_CHOICES
 
 ARCHS = ("transformer", "fc", "conv")
+# "body": signer-invariant features computed in the model (train.features); "reference": the
+# reference notebook's per-landmark standardisation with the training set's statistics.
+FEATURES = ("body", "reference")
 
 
 @dataclass
 class Config:
     arch: str = "transformer"
     parts: list[str] = field(default_factory=lambda: list(PART_NAMES))
-    pose: str = "upper"              # "upper": the reference's pose rows 502-511; "all": 489-521
+    pose: str = "upper"              # "upper": the reference's pose rows 502-511; "all": 489-521; "body": 489-511
+    features: str = "reference"      # see FEATURES
     # model (the reference's transformer: 2 blocks x 384 units, MLP ratio 2)
     units: int = 384
     blocks: int = 2
@@ -41,6 +45,11 @@ class Config:
     resample: float = 0.5
     drop_frames: float = 0.3
     drop_landmarks: float = 0.3
+    crop: float = 0.0                # a shorter stretch of the sign's frames (start and end trimmed)
+    body_shape: float = 0.0          # head, arm and hand proportions (train.augment)
+    camera: float = 0.0              # picture aspect and perspective
+    drop_hand: float = 0.0           # a hand lost in some frames
+    jitter: float = 0.0              # landmark noise
     # data split: fold index, or None to train on everything (the reference's final model)
     fold: int | None = None
     folds: int = 7
@@ -54,6 +63,8 @@ class Config:
         self.parts = [p for p in PART_NAMES if p in self.parts]
         if self.pose not in POSE_CHOICES:
             raise UserError(f"pose must be one of {', '.join(POSE_CHOICES)}, not {self.pose!r}")
+        if self.features not in FEATURES:
+            raise UserError(f"features must be one of {', '.join(FEATURES)}, not {self.features!r}")
         if self.epochs is not None and self.epochs < 1:
             raise UserError("--epochs must be at least 1")
         if self.batch_size < 1:

@@ -4,6 +4,11 @@ Inputs of every model: `frames` float32[B, 32, L, 3] (0 = missing coordinate) an
 `positions` float32[B, 32] (original frame number of each input frame, -1 = padding),
 as produced by `train.preprocess`. Output: class probabilities [B, classes].
 
+The first layer turns the frames into one feature vector per part and frame:
+`train.features.BodyFeatures` (config `features="body"`: relative to the body, the
+hand's own frame, motion) or `Normalise` (`features="reference"`: the reference
+notebook's per-landmark standardisation with the training set's statistics).
+
 - `transformer`: the reference notebook's model. Each part (lips, hands, pose) is
   embedded by a two-layer MLP, a frame where the part is missing gets a learned
   "empty" embedding instead; the parts are merged with softmax-normalised learned
@@ -29,11 +34,8 @@ import numpy as np
 from keras import layers, ops
 
 from .config import Config
+from .features import BodyFeatures, feature_sizes
 from .preprocess import INPUT_FRAMES, part_rows
-
-
-def part_sizes(config: Config) -> dict[str, int]:
-    return {p: len(r) for p, r in part_rows(config.parts, config.pose).items()}
 
 
 @keras.saving.register_keras_serializable("asl_live")
@@ -91,12 +93,20 @@ class LandmarkEmbedding(layers.Layer):
 
 
 class FrameEmbedding(layers.Layer):
-    """Parts -> one vector per frame: part embeddings, softmax weights, MLP, positions."""
+    """Parts -> one vector per frame: part embeddings, softmax weights, MLP, positions.
 
-    def __init__(self, sizes: dict[str, int], units: int, frames: int = INPUT_FRAMES, **kwargs):
+    `sizes` maps each part to the length of its feature vector per frame; the input
+    is one float32[B, T, size] per part (all zero where the part is missing).
+    """
+
+    def __init__(self, sizes: dict[str, int], units: int, frames: int = INPUT_FRAMES,
+                 relative_time: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.sizes = dict(sizes)
         self.frames = frames
+        # relative_time: time runs from the first to the last real frame, so a clip that starts
+        # earlier or later (before the hands come up) gives the same positions
+        self.relative_time = relative_time
         self.parts = [LandmarkEmbedding(units, name=f"{p}_embedding") for p in sizes]
         self.fc1 = layers.Dense(units, use_bias=False, activation="gelu", kernel_initializer="glorot_uniform")
         self.fc2 = layers.Dense(units, use_bias=False, kernel_initializer="he_uniform")
@@ -106,23 +116,26 @@ class FrameEmbedding(layers.Layer):
     def build(self, input_shape):
         self.landmark_weights = self.add_weight(shape=(len(self.sizes),), initializer="zeros",
                                                 name="landmark_weights")
-        b, t = input_shape[0][0], input_shape[0][1]
+        b, t = input_shape[1][0], input_shape[1][1]
         for emb, n in zip(self.parts, self.sizes.values()):
-            emb.build((b, t, n * 2))
+            emb.build((b, t, n))
         self.fc1.build((b, t, self.units))
         self.fc2.build((b, t, self.units))
         self.positional.build((b, t))
 
     def call(self, inputs):
-        xy, positions = inputs  # [B, T, L, 2], [B, T]
-        embedded, start = [], 0
-        for emb, n in zip(self.parts, self.sizes.values()):
-            part = ops.reshape(xy[:, :, start:start + n, :], (-1, self.frames, n * 2))
-            embedded.append(emb(part))
-            start += n
+        parts, positions = inputs  # [[B, T, size] per part], [B, T]
+        embedded = [emb(part) for emb, part in zip(self.parts, parts)]
         x = ops.stack(embedded, axis=-1) * ops.softmax(self.landmark_weights.value)
         x = self.fc2(self.fc1(ops.sum(x, axis=-1)))
-        last = ops.maximum(ops.max(positions, axis=1, keepdims=True), 1.0)
+        last = ops.max(positions, axis=1, keepdims=True)
+        if self.relative_time:
+            real = ops.not_equal(positions, -1.0)
+            first = ops.min(ops.where(real, positions, 1e9), axis=1, keepdims=True)
+            first = ops.where(first > last, 0.0, first)  # no real frame at all
+            positions = ops.where(real, positions - first, -1.0)
+            last = last - first
+        last = ops.maximum(last, 1.0)
         slot = ops.cast(ops.floor(positions / last * (self.frames - 1)), "int32")
         slot = ops.where(ops.equal(positions, -1.0), self.frames, ops.clip(slot, 0, self.frames - 1))
         return x + self.positional(slot)
@@ -212,10 +225,19 @@ class DepthwiseConvBlock(layers.Layer):
 
 
 def _inputs(config: Config):
-    n = sum(part_sizes(config).values())
+    """The model's inputs and its per-part feature tensors (see `Config.features`)."""
+    rows = part_rows(config.parts, config.pose)
+    n = sum(len(r) for r in rows.values())
     frames = keras.Input((INPUT_FRAMES, n, 3), name="frames")
     positions = keras.Input((INPUT_FRAMES,), name="positions")
-    return frames, positions, Normalise(n, name="normalise")(frames)
+    if config.features == "body":
+        return frames, positions, BodyFeatures(rows, name="body_features")(frames), feature_sizes(rows)
+    xy = Normalise(n, name="normalise")(frames)
+    parts, start = [], 0
+    for r in rows.values():
+        parts.append(layers.Reshape((INPUT_FRAMES, len(r) * 2))(xy[:, :, start:start + len(r), :]))
+        start += len(r)
+    return frames, positions, parts, {p: len(r) * 2 for p, r in rows.items()}
 
 
 def _masked_mean(x, mask):
@@ -223,17 +245,18 @@ def _masked_mean(x, mask):
 
 
 def build_model(config: Config, n_classes: int) -> keras.Model:
-    frames, positions, xy = _inputs(config)
+    frames, positions, parts, sizes = _inputs(config)
     mask = ops.cast(ops.not_equal(positions, -1.0), "float32")
     if config.arch == "fc":
-        x = layers.Flatten()(xy)
+        x = layers.Flatten()(layers.Concatenate()(parts) if len(parts) > 1 else parts[0])
         for i, width in enumerate((512, 256)):
             x = layers.Dense(width, use_bias=False, name=f"fc{i}")(x)
             x = layers.BatchNormalization(name=f"bn{i}")(x)
             x = layers.ReLU()(x)
             x = layers.Dropout(0.3)(x)
     else:
-        x = FrameEmbedding(part_sizes(config), config.units, name="frame_embedding")((xy, positions))
+        x = FrameEmbedding(sizes, config.units, relative_time=config.features == "body",
+                           name="frame_embedding")((parts, positions))
         for i in range(config.blocks):
             if config.arch == "conv":
                 for j in range(2):
@@ -247,7 +270,11 @@ def build_model(config: Config, n_classes: int) -> keras.Model:
 
 
 def set_normalisation(model: keras.Model, mean: np.ndarray, std: np.ndarray) -> None:
-    layer = model.get_layer("normalise")
+    """Store the training data's statistics in a `reference`-features model (others have none)."""
+    try:
+        layer = model.get_layer("normalise")
+    except ValueError:
+        return
     layer.mean.assign(mean)
     layer.std.assign(std)
 

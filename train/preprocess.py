@@ -28,11 +28,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from asl_live.layout import HANDS, LEFT_HAND, LIPS, POSE_ALL, POSE_UPPER, RIGHT_HAND
+from asl_live.layout import HANDS, LEFT_HAND, LIPS, POSE, POSE_ALL, POSE_UPPER, RIGHT_HAND
 
 INPUT_FRAMES = 32
 PART_NAMES = ("lips", "left_hand", "right_hand", "pose")
-POSE_CHOICES = ("upper", "all")  # upper = the reference's 502-511, all = 489-521
+# upper = the reference's 502-511 (arms and hands); all = 489-521; body = 489-511, the upper
+# body with the head (nose, eyes, ears, mouth) and shoulders that body-relative features need.
+POSE_CHOICES = ("upper", "all", "body")
+POSE_BODY = np.arange(POSE.start, POSE.start + 23)
 
 _PART_ROWS = {
     "lips": LIPS,
@@ -52,7 +55,7 @@ def part_rows(parts=PART_NAMES, pose: str = "upper") -> dict[str, np.ndarray]:
         raise ValueError(f"parts must be a non-empty subset of {PART_NAMES}, got {list(parts)}")
     if pose not in POSE_CHOICES:
         raise ValueError(f"pose must be one of {POSE_CHOICES}, got {pose!r}")
-    rows = dict(_PART_ROWS, pose=POSE_UPPER if pose == "upper" else POSE_ALL)
+    rows = dict(_PART_ROWS, pose={"upper": POSE_UPPER, "all": POSE_ALL, "body": POSE_BODY}[pose])
     return {p: rows[p] for p in PART_NAMES if p in parts}
 
 
