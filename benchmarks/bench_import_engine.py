@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -132,6 +133,9 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8793)
     ap.add_argument("--json", default=None, help="append every measurement here as JSON lines")
     args = ap.parse_args()
+    # SIGTERM (and SIGINT, which a background job ignores) end the run through `finally`,
+    # so the cluster's processes are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from train.engine import quiet_worker  # noqa: F401  (fails early if the repo is not importable)
 

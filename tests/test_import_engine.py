@@ -51,7 +51,8 @@ def cluster():
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=50) as c, Client(c) as client:
+                      scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=50) as c, \
+            Client(c) as client:
         yield c, client
 
 
