@@ -21,10 +21,10 @@ import numpy as np
 from .errors import UserError
 from .layout import DIMS, ROWS_PER_FRAME
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-DEFAULT_MODEL = ASSETS / "model.tflite"
-DEFAULT_LABELS = ASSETS / "sign_to_prediction_index_map.json"
-DEFAULT_THRESHOLD = 0.4
+from .bundled import LABELS as DEFAULT_LABELS
+from .bundled import MODEL as DEFAULT_MODEL
+
+DEFAULT_THRESHOLD = None  # no --threshold: the model's sidecar, else the class-count rule (calibration.py)
 UNKNOWN = "unknown"
 SIGNATURE = "serving_default"
 TOP_K = 5
@@ -32,7 +32,7 @@ TOP_K = 5
 
 @dataclass(frozen=True)
 class Prediction:
-    sign: str                      # the label, or "unknown" below the threshold
+    sign: str                      # the label, or "unknown" when the model's rejection rule says so
     score: float                   # best class probability, 0..1
     top: list[tuple[str, float]]   # top-5 (sign, probability), best first; real labels even when unknown
 
@@ -70,14 +70,19 @@ class Classifier:
 
     def __init__(self, model_path: str | os.PathLike = DEFAULT_MODEL,
                  labels_path: str | os.PathLike = DEFAULT_LABELS,
-                 threshold: float = DEFAULT_THRESHOLD):
+                 threshold: float | None = DEFAULT_THRESHOLD, warn=None):
+        """`threshold`: max-probability threshold overriding the model's own rule (`--threshold`).
+
+        `warn(line)` is told about a sidecar that belongs to another model file.
+        """
         from .gislr import labels_in_order, read_label_map
 
         model_path, labels_path = Path(model_path), Path(labels_path)
-        if not 0.0 <= threshold <= 1.0:
+        if threshold is not None and not 0.0 <= threshold <= 1.0:
             raise UserError(f"threshold {threshold} is not between 0 and 1")
-        self.threshold = float(threshold)
         self.model_path = model_path
+        if model_path.is_dir():
+            raise UserError(f"{model_path}: is a folder, not a TFLite model file")
         if not model_path.is_file():
             hint = " (the bundled model is missing from this install; pass --model PATH)" \
                 if model_path == DEFAULT_MODEL else ""
@@ -121,6 +126,9 @@ class Classifier:
             raise UserError(f"{labels_path}: {len(label_map)} labels, but {model_path.name} "
                             f"has {self.num_classes} outputs")
         self.labels = labels_in_order(label_map)
+        from .calibration import rule_for_model
+
+        self.rule = rule_for_model(model_path, self.num_classes, threshold, warn)
 
     def _invoke(self, frames: np.ndarray) -> np.ndarray:
         # The signature runner resizes the input tensor to this call's frame count.
@@ -136,7 +144,7 @@ class Classifier:
         order = np.argsort(probs)[::-1][:TOP_K]
         top = [(self.labels[i], float(probs[i])) for i in order]
         best, score = top[0]
-        return Prediction(best if score >= self.threshold else UNKNOWN, score, top)
+        return Prediction(best if self.rule.keeps(probs) else UNKNOWN, score, top)
 
     def __call__(self, frames: np.ndarray) -> Prediction:
         return self.predict(self.probabilities(frames))

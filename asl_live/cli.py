@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true",
                    help="no window: one JSON line per recognised sign on stdout")
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="P",
-                   help=f"below this probability the answer is 'unknown' (default {DEFAULT_THRESHOLD})")
+                   help="below this probability the answer is 'unknown' (default: the rule measured for "
+                        "the model, in MODEL.unknown.json beside it, else one set by its number of classes)")
     p.add_argument("--verbose", action="store_true", help="keep MediaPipe/TFLite log output")
     return p
 
@@ -80,7 +81,8 @@ def run_app(argv) -> int:
     from .sources import source_from_args
 
     with quiet_native_stderr(args.verbose):
-        classifier = Classifier(args.model, args.labels, args.threshold)
+        classifier = Classifier(args.model, args.labels, args.threshold,
+                                warn=lambda line: print(f"asl-live: warning: {line}", file=sys.stderr))
     source = source_from_args(args)
     landmarks = Landmarks(verbose=args.verbose)
     recognizer = Recognizer(classifier, clip=args.clip, clock=source.clock if source.live else None)

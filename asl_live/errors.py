@@ -15,7 +15,10 @@ def run_main(main, argv=None, prog: str = "asl-live") -> int:
     """Run a command's `main(argv) -> int`, turning user errors and Ctrl-C into exit codes.
 
     UserError: its message as one line on stderr, exit 2. Ctrl-C: exit 130
-    without a traceback (whatever the command had saved stays saved).
+    without a traceback (whatever the command had saved stays saved). An OSError
+    that reached here (a file or folder the user named that cannot be read or
+    written, a full disk) is the machine's answer to the user's input, not a bug:
+    one line too, exit 2; every write is atomic, so what was saved before stays.
     """
     import sys
 
@@ -29,3 +32,22 @@ def run_main(main, argv=None, prog: str = "asl-live") -> int:
         return 130
     except BrokenPipeError:  # `asl-live ... | head` closed our stdout: not an error
         return 0
+    except OSError as e:
+        print(f"{prog}: error: {os_error_line(e)}", file=sys.stderr)
+        return UserError.exit_code
+    except ImportError as e:
+        # The opencv wheel loads libGL and GLib from the system: present on desktops, absent on a
+        # minimal server or container. That is the machine's set-up, not a bug.
+        if "cannot open shared object file" not in str(e):
+            raise
+        print(f"{prog}: error: a system library is missing ({e}); on Debian/Ubuntu: "
+              "sudo apt-get install libgl1 libglib2.0-0", file=sys.stderr)
+        return UserError.exit_code
+
+
+def os_error_line(e: OSError) -> str:
+    """`path: No space left on device` (the path, the system's reason), without the errno noise."""
+    reason = e.strerror or type(e).__name__
+    if e.filename is None:
+        return reason
+    return f"{e.filename}: {reason}" + (f" -> {e.filename2}" if e.filename2 else "")

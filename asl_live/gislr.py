@@ -60,6 +60,28 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator:
         raise
 
 
+def writable_folder(path: str | os.PathLike, what: str = "folder") -> Path:
+    """Create `path` if needed and prove a file can be written in it; UserError in one line if not.
+
+    Called before anything slow starts (a recording, an import, training), so a
+    wrong `--out` is reported at once, not after the first sample.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{path}: is a file, not a folder (give the {what} to write into)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"{path}: cannot create this {what} ({e.strerror})") from None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise UserError(f"{path}: cannot write in this {what} ({e.strerror})") from None
+    return path
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -94,6 +116,13 @@ def read_parquet(path: str | os.PathLike) -> np.ndarray:
                             f"a GISLR landmark file has {', '.join(PARQUET_COLUMNS)}") from None
         raise UserError(f"{path}: not a readable parquet file ({type(e).__name__})") from None
     n = table.num_rows
+    import pyarrow.types as pat
+
+    wrong = [f"{c} ({table.schema.field(c).type})" for c in ("x", "y", "z")
+             if not (pat.is_floating(table.schema.field(c).type) or pat.is_integer(table.schema.field(c).type))]
+    if wrong:
+        raise UserError(f"{path}: column(s) {', '.join(wrong)} are not numbers; x, y, z of a GISLR "
+                        "landmark file are floats")
     if n == 0 or n % ROWS_PER_FRAME:
         raise UserError(f"{path}: {n} rows is not a positive multiple of {ROWS_PER_FRAME} "
                         "(one frame is 543 landmark rows)")
@@ -170,8 +199,8 @@ def read_label_map(path: str | os.PathLike) -> dict[str, int]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise UserError(f"{path}: not a JSON label map ({e})") from None
     if not isinstance(data, dict) or not data or not all(
-            isinstance(k, str) and isinstance(v, int) for k, v in data.items()):
-        raise UserError(f"{path}: a label map is a JSON object {{sign: index}}")
+            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in data.items()):
+        raise UserError(f"{path}: a label map is a JSON object {{sign: index}} with integer indices")
     if sorted(data.values()) != list(range(len(data))):
         raise UserError(f"{path}: label indices must be 0..{len(data) - 1}, each once")
     return data

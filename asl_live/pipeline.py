@@ -29,6 +29,7 @@ class Recognition:
     t_start: float
     t_end: float
     latency_s: float | None = None  # live sources: from the capture of the sign's last frame to now
+    origin: dict | None = None      # Item.origin: which input (and dataset sequence) the sign came from
 
     def to_json(self) -> str:
         p = self.prediction
@@ -40,6 +41,7 @@ class Recognition:
             "end_frame": self.end_frame,
             "t_start": round(self.t_start, 4),
             "t_end": round(self.t_end, 4),
+            **(self.origin or {}),
         })
 
 
@@ -104,6 +106,8 @@ class Recognizer:
         self._clip_frames: list[np.ndarray] = []
         self._clip_start: tuple[int, float] | None = None
         self._clip_end: tuple[int, float] = (0, 0.0)
+        self._clip_origin: dict | None = None
+        self._origin: dict | None = None  # of the latest frame: a segment never spans two sequences
 
     @property
     def state(self) -> str:
@@ -113,9 +117,11 @@ class Recognizer:
 
     def push(self, item: Item, frame: np.ndarray) -> Recognition | None:
         """Feed one frame; a Recognition when a sign (or a replayed sequence in clip mode) ended."""
+        self._origin = item.origin
         if self.clip:
             if self._clip_start is None:
                 self._clip_start = (item.index, item.t)
+                self._clip_origin = item.origin
             self._clip_frames.append(frame)
             self._clip_end = (item.index, item.t)
             return self.finish() if item.end_of_sequence else None
@@ -134,16 +140,17 @@ class Recognizer:
             frames = np.stack(self._clip_frames)
             (s, ts), (e, te) = self._clip_start, self._clip_end
             self._clip_frames, self._clip_start = [], None
-            return self._classify(Segment(s, e, ts, te, frames))
+            return self._classify(Segment(s, e, ts, te, frames), self._clip_origin)
         seg = self.segmenter.flush()
         return self._classify(seg) if seg is not None else None
 
-    def _classify(self, seg: Segment) -> Recognition:
+    def _classify(self, seg: Segment, origin: dict | None = None) -> Recognition:
         t0 = time.perf_counter()
         pred = self.classifier(seg.frames)
         self.times.add("classify", time.perf_counter() - t0)
         latency = self.clock() - seg.t_end if self.clock else None
-        return Recognition(pred, seg.start_frame, seg.end_frame, seg.t_start, seg.t_end, latency)
+        return Recognition(pred, seg.start_frame, seg.end_frame, seg.t_start, seg.t_end, latency,
+                           origin if origin is not None else self._origin)
 
 
 def recognitions(source: Source, recognizer: Recognizer, landmarks: Landmarks,

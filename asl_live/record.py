@@ -71,7 +71,16 @@ def record(items: Iterable, dataset: Dataset, sign: str, participant: int = 0, c
     t0 = None
 
     def save(frames: np.ndarray) -> bool:
-        sample = dataset.add(frames, sign, participant)
+        try:
+            sample = dataset.add(frames, sign, participant)
+        except OSError as e:
+            # Each file is written atomically: the failed sample leaves nothing half-written,
+            # and the samples saved before it stay listed in train.csv.
+            from .errors import os_error_line
+
+            raise UserError(f"cannot save sample #{len(progress.saved) + 1} of '{sign}' "
+                            f"({os_error_line(e)}); the {len(progress.saved)} saved before it are kept "
+                            f"in {dataset.root}") from None
         progress.saved.append(sample)
         n = len(progress.saved)
         print(f"record: saved '{sign}' #{n} ({len(frames)} frames) -> {dataset.root / sample.path}",
@@ -172,9 +181,14 @@ def main(argv=None) -> int:
         raise UserError("--count must be at least 1")
     if args.countdown < 0:
         raise UserError("--countdown must not be negative")
-    dataset = Dataset(args.out)
+    from .gislr import writable_folder
+
+    dataset = Dataset(writable_folder(args.out, "dataset folder"))
+    # A malformed train.csv or label map is reported before anything is recorded.
     if dataset.train_csv.is_file():
-        dataset.samples()  # a malformed train.csv is reported before anything is recorded
+        dataset.samples()
+    if dataset.label_map_path.is_file():
+        dataset.label_map()
     source = source_from_args(args)
     window = open_view(args.headless)
     landmarks = Landmarks()

@@ -1,14 +1,42 @@
 """Find where each sign starts and ends in a continuous stream of frames.
 
-A sign starts when a hand comes into view (or starts moving again after a
-rest) and ends when the hands drop out of view or come to rest. Each completed
-sign is emitted once, as a `Segment`. Short hand dropouts (MediaPipe loses a
-hand for a frame or two mid-sign) do not split a sign: it ends only after
-`gap_frames` consecutive frames without hands. A sign longer than `max_frames`
-is cut there, so memory stays bounded however long someone signs.
+A sign is everything a hand does between two rests: the raise, the sign itself
+(holds and repeated movements included) and the way back to rest. A hand is
+*at rest* when it is out of the picture, or in view, low (wrist below `low` =
+80% of the way from shoulders to hips, on the signer's own pose: at the waist,
+below signs made at the belly) and still (its centre within `rest_radius` of
+where it arrived). So:
 
-The per-frame path does no allocation beyond copying the frame into a buffer
-allocated once.
+- a sign starts on the first frame on which a hand is in view and not at rest
+  (it comes into the picture, or leaves its rest at the waist);
+- it ends when every hand is at rest again: gone from the picture, or low and
+  still for `rest_frames` frames. A hand that leaves the picture on its way
+  down (below `exit_low` of the torso, going down faster than `exit_speed`)
+  ends the sign after `exit_frames` frames without hands (1: the next frame);
+  one lost anywhere else (MediaPipe drops a hand near the face,
+  or held low against the body) only after `gap_frames`, so tracking dropouts
+  do not split a sign;
+- a hold or a pause in the signing space is not a rest (the hand is not low):
+  it stays in the sign, and so does a repeated movement;
+- a sign longer than `max_frames` is cut there (memory stays bounded); a
+  candidate shorter than `min_frames` or with fewer than `min_hand_frames`
+  frames with a hand is dropped as noise, and so is one that ends at rest in
+  view without real motion (`move_speed`: the jitter of a resting hand).
+
+The segment's last frame is the last frame on which a hand was in view and not
+at rest, so the label of a sign whose hand drops out of the picture is ready
+one frame after the sign's last frame.
+
+Durations are counted in source frames (`index`), so a live camera whose stale
+frames were dropped keeps the same timing as a stream processed frame by frame.
+Per frame the work is O(1) and allocates no array (a few Python scalars): the frame is copied into a
+buffer allocated once, the motion is computed in scratch arrays.
+
+Provisional labels: while a sign is in progress (`in_progress`), `so_far()`
+returns a read-only VIEW of its frames up to now (no copy; valid until the
+next `push`/`flush`/`reset`). Classify it at a bounded rate (e.g. every 5th
+frame, and only once it has `min_frames` frames); the final label comes from
+the `Segment` that `push` returns when the sign ends.
 """
 
 from __future__ import annotations
@@ -17,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layout import DIMS, LEFT_HAND, RIGHT_HAND, ROWS_PER_FRAME
+from .layout import DIMS, LEFT_HAND, POSE, RIGHT_HAND, ROWS_PER_FRAME
 
 
 @dataclass
@@ -29,62 +57,151 @@ class Segment:
     frames: np.ndarray    # float32[T, 543, 3], the frames from start to end (NaN where unseen)
 
 
+# Pose rows of the shoulders and the hips (MediaPipe pose landmarks 11, 12 and 23, 24).
+_SHOULDERS = (POSE.start + 11, POSE.start + 12)
+_HIPS = (POSE.start + 23, POSE.start + 24)
+
+
 class Segmenter:
     """Feed frames one by one with `push`; it returns a `Segment` when a sign ends."""
 
     def __init__(self, min_frames: int = 8, max_frames: int = 300, gap_frames: int = 6,
-                 min_hand_frames: int = 6, rest_frames: int = 15, rest_speed: float = 0.002,
-                 move_speed: float = 0.006, hold_frames: int = 5):
+                 min_hand_frames: int = 6, rest_frames: int = 2, rest_radius: float = 0.04,
+                 move_speed: float = 0.006, exit_frames: int = 1, exit_speed: float = 0.02,
+                 exit_low: float = 0.4, low: float = 0.8,
+                 hold_frames: int = 0):
         if not 1 <= min_frames <= max_frames:
             raise ValueError("need 1 <= min_frames <= max_frames")
+        if not 1 <= exit_frames <= gap_frames:
+            raise ValueError("need 1 <= exit_frames <= gap_frames")
         self.min_frames = min_frames            # shorter candidates are noise (a hand flashing by)
         self.max_frames = max_frames            # a longer sign is cut here
-        self.gap_frames = gap_frames            # frames without hands that end a sign
+        self.gap_frames = gap_frames            # frames without hands that end a sign (hand lost mid-air)
+        self.exit_frames = exit_frames          # ... when the hand left the picture low (to rest)
+        self.exit_speed = exit_speed            # going down faster than this (x torso length / frame)
+        self.exit_low = exit_low                # ... and below this fraction of shoulders -> hips
         self.min_hand_frames = min_hand_frames  # frames with a hand a sign needs
-        self.rest_frames = rest_frames          # still frames (hands in view) that end a sign
-        self.rest_speed = rest_speed            # mean landmark motion per frame below which hands rest
-        self.move_speed = move_speed            # motion that (re)starts a sign / shows one happened
-        self.hold_frames = hold_frames          # still frames kept at the end of a sign that came to rest
+        self.rest_frames = rest_frames          # frames a hand in view must be low and still to rest
+        self.rest_radius = rest_radius          # a still hand's centre stays this near (x torso length)
+        self.move_speed = move_speed            # motion that shows a sign happened
+        self.low = low                          # "low": below this fraction of shoulders -> hips
+        self.hold_frames = hold_frames          # frames of the rest kept at the end of a sign
         self._buf = np.empty((max_frames, ROWS_PER_FRAME, DIMS), np.float32)
         self._index = np.empty(max_frames, np.int64)
         self._t = np.empty(max_frames, np.float64)
         self._prev = np.full((2, 21, 2), np.nan, np.float32)  # previous x,y of each hand
+        self._diff = np.empty((21, 2), np.float32)            # scratch: motion of one hand
+        self._centre = np.empty(2, np.float32)                # scratch: centre of one hand
+        self._anchor = np.full((2, 2), np.nan, np.float32)    # where each hand arrived at rest
         self._prev_seen = np.zeros(2, bool)
+        self._gone = np.zeros(2, np.int64)       # source frames each hand has been out of view
+        self._still = np.zeros(2, np.int64)      # source frames each hand has been low and still
+        self._leaving = np.zeros(2, bool)        # when last seen, the hand was going down to rest
+        self._seen_at = np.zeros(2, np.int64)    # buffer position of each hand's last frame in view
+        self._rest_at = np.zeros(2, np.int64)    # buffer position where its current still run began
+        self._body = np.array([0.5, 1.0])        # last known y of shoulders and hips
         self.reset()
 
     def reset(self) -> None:
         self._n = 0              # frames in the current segment
-        self._last_hand = -1     # buffer position of the last frame with a hand
-        self._hand_frames = 0    # counted in source frames, like the next two
-        self._missing = 0        # consecutive frames without hands
-        self._still = 0          # consecutive frames with hands at rest
-        self._still_from = 0     # buffer position where the hands came to rest
+        self._last_active = -1   # buffer position of the last frame with a hand not at rest
+        self._hand_frames = 0    # counted in source frames, like the counters below
         self._moved = False      # the current segment had real motion
-        self._resting = False    # a sign just ended by rest; wait for motion or for the hands to go
         self._prev_index = None
         self._prev_seen[:] = False
+        self._gone[:] = self.gap_frames
+        self._still[:] = 0
+        self._leaving[:] = True
+        self._anchor[:] = np.nan
+
+    @property
+    def in_progress(self) -> bool:
+        """A sign is being signed now (its frames so far: `so_far()`)."""
+        return self._n > 0
+
+    def so_far(self) -> np.ndarray:
+        """The frames of the sign in progress, float32[n, 543, 3]: a read-only view, valid until the next push."""
+        view = self._buf[: self._n]
+        view.flags.writeable = False
+        return view
 
     @property
     def state(self) -> str:
-        """'signing' while a sign is in progress, else 'no hands' (or 'resting')."""
+        """'signing' while a sign is in progress, else 'no hands' (or 'resting': hands in view at rest)."""
         if self._n:
             return "signing"
-        return "resting" if self._resting else "no hands"
+        return "resting" if not self._gone.all() else "no hands"
 
-    def _motion(self, frame: np.ndarray, step: int) -> tuple[bool, float]:
-        """(a hand is seen, the largest mean x/y displacement of a hand per source frame)."""
-        seen_any, speed = False, 0.0
+    def _update_body(self, frame: np.ndarray) -> None:
+        s = 0.5 * (frame[_SHOULDERS[0], 1] + frame[_SHOULDERS[1], 1])
+        h = 0.5 * (frame[_HIPS[0], 1] + frame[_HIPS[1], 1])
+        if s == s and h == h and h > s:  # not NaN, and upright
+            self._body[0], self._body[1] = s, h
+
+    def _hands(self, frame: np.ndarray, step: int) -> tuple[bool, bool, float]:
+        """Update each hand's counters: (a hand is seen, one is active = in view and not at rest, speed)."""
+        seen_any = active = False
+        top = 0.0
+        shoulders, hips = self._body
+        low_y = shoulders + self.low * (hips - shoulders)
+        radius = self.rest_radius * (hips - shoulders)
+        exit_speed = self.exit_speed * (hips - shoulders)
+        exit_y = shoulders + self.exit_low * (hips - shoulders)
         for h, rows in enumerate((LEFT_HAND, RIGHT_HAND)):
             xy = frame[rows, :2]
             # MediaPipe gives a hand whole or not at all: its first point says which.
-            seen = not np.isnan(xy[0, 0])
-            if seen:
-                seen_any = True
-                if self._prev_seen[h]:
-                    speed = max(speed, float(np.abs(xy - self._prev[h]).mean()) / step)
-                self._prev[h] = xy
-            self._prev_seen[h] = seen
-        return seen_any, speed
+            if xy[0, 0] != xy[0, 0]:
+                self._gone[h] += step
+                self._still[h] = 0
+                self._anchor[h, 0] = np.nan
+                self._prev_seen[h] = False
+                continue
+            seen_any = True
+            if self._prev_seen[h]:
+                np.subtract(xy, self._prev[h], out=self._diff)
+                down = float(self._diff[0, 1]) / step  # the wrist's way down, per frame
+                np.abs(self._diff, out=self._diff)
+                speed = float(self._diff.mean()) / step
+            else:
+                speed = np.inf  # it just came into view
+                down = np.inf   # (if it is lost again at once, low: a flicker on its way out)
+            self._prev[h] = xy
+            self._prev_seen[h] = True
+            self._gone[h] = 0
+            low = float(xy[0, 1]) > low_y  # the wrist
+            self._seen_at[h] = self._n
+            # Still = the hand's centre stays near where it arrived. A radius rather than a
+            # per-frame speed: MediaPipe's jitter of a resting hand comes and goes, it does not add up.
+            xy.mean(axis=0, out=self._centre)
+            a = self._anchor[h]
+            if not low:
+                self._still[h] = 0
+                a[0] = np.nan
+            elif a[0] == a[0] and abs(self._centre[0] - a[0]) <= radius and abs(self._centre[1] - a[1]) <= radius:
+                self._still[h] += step
+            else:  # it arrives here (or moved on): the next frames tell whether it stays
+                a[:] = self._centre
+                self._rest_at[h] = self._n
+                self._still[h] = 0
+            if self._still[h] < self.rest_frames:
+                active = True
+            # If it is lost now, did it leave to rest? Low and on its way down (not a hand held
+            # low, at the belly say, that MediaPipe loses), or already resting.
+            wrist = float(xy[0, 1])
+            self._leaving[h] = (wrist > exit_y and down > exit_speed) or (low and self._still[h] >= self.rest_frames)
+            if speed != np.inf and speed > top:
+                top = speed
+        return seen_any, active, top
+
+    def _all_at_rest(self) -> bool:
+        for h in range(2):
+            g = self._gone[h]
+            if g == 0:
+                if self._still[h] < self.rest_frames:
+                    return False
+            elif g < (self.exit_frames if self._leaving[h] else self.gap_frames):
+                return False
+        return True
 
     def push(self, frame: np.ndarray, index: int, t: float) -> Segment | None:
         """Add the frame with source frame number `index` (taken at `t` s); a Segment when a sign ended.
@@ -96,17 +213,19 @@ class Segmenter:
         # Frames that a live source dropped count as more of whatever this frame shows.
         step = 1 if self._prev_index is None else min(max(index - self._prev_index, 1), self.gap_frames)
         self._prev_index = index
-        seen, speed = self._motion(frame, step)
+        self._update_body(frame)
+        seen, active, speed = self._hands(frame, step)
         if self._n == 0:
-            if not seen:
-                self._resting = False
+            if not active:
                 return None
-            if self._resting and speed < self.move_speed:
-                return None
-            self._resting = False
-            self._missing = self._still = self._hand_frames = 0
+            self._hand_frames = 0
             self._moved = False
             step = 1
+            for h in range(2):
+                if self._gone[h]:
+                    self._seen_at[h] = -1  # not in view during this sign (so far)
+                elif self._still[h] >= self.rest_frames:
+                    self._rest_at[h] = -1  # resting since before this sign (its position is stale)
         n = self._n
         self._buf[n] = frame
         self._index[n] = index
@@ -114,42 +233,50 @@ class Segmenter:
         self._n = n + 1
         if seen:
             self._hand_frames += step
-            self._last_hand = n
-            self._missing = 0
-            if speed >= self.move_speed:
-                self._moved = True
-            if speed < self.rest_speed and n > 0:
-                if self._still == 0:
-                    self._still_from = n
-                self._still += step
-            else:
-                self._still = 0
-        else:
-            self._missing += step
-            self._still = 0
-        if self._missing >= self.gap_frames:
-            return self._emit(self._last_hand)
-        if self._moved and self._still >= self.rest_frames:
-            end = min(self._still_from + self.hold_frames, n)
-            seg = self._emit(end)
-            self._resting = True
-            return seg
+        if active:
+            self._last_active = n
+        if speed >= self.move_speed:
+            self._moved = True
+        if self._all_at_rest():
+            # Ended at rest in view without real motion: the jitter of a resting hand, not a sign.
+            in_view = bool(self._gone.min() == 0)
+            return self._emit(self._sign_end(n), need_motion=in_view)
         if self._n >= self.max_frames:
-            return self._emit(self._last_hand)
+            return self._emit(self._last_active)
         return None
+
+    def _sign_end(self, n: int) -> int:
+        """Buffer position of the sign's last frame, now that every hand is at rest.
+
+        A hand that left the picture: its last frame in view. One resting in view: the
+        frame before it arrived at rest (the first still frame is measured against the
+        arrival frame, which already shows the hand at rest).
+        """
+        end = -1
+        for h in range(2):
+            if self._gone[h] == 0:
+                e = self._rest_at[h] - 1
+            elif self._seen_at[h] >= 0:
+                e = self._seen_at[h]
+            else:
+                continue  # not seen during this sign
+            end = max(end, e)
+        end = min(end, self._last_active)
+        return min(end + self.hold_frames, n) if end >= 0 else self._last_active
 
     def flush(self) -> Segment | None:
         """End of the stream: the sign in progress, if it is long enough."""
-        seg = self._emit(self._last_hand) if self._n else None
+        seg = self._emit(self._last_active) if self._n else None
         self.reset()
         return seg
 
-    def _emit(self, end: int) -> Segment | None:
+    def _emit(self, end: int, need_motion: bool = False) -> Segment | None:
         """The segment buffer[0..end] if it is a sign; the buffer starts over either way."""
-        n_hands = self._hand_frames
+        n_hands, moved = self._hand_frames, self._moved
         self._n = 0
-        self._missing = self._still = 0
-        if end < 0 or self._index[end] - self._index[0] + 1 < self.min_frames or n_hands < self.min_hand_frames:
+        self._last_active = -1
+        if end < 0 or (need_motion and not moved) or self._index[end] - self._index[0] + 1 < self.min_frames \
+                or n_hands < self.min_hand_frames:
             return None
         return Segment(int(self._index[0]), int(self._index[end]), float(self._t[0]), float(self._t[end]),
                        self._buf[: end + 1].copy())

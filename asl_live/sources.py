@@ -23,12 +23,11 @@ from typing import Iterator
 
 import numpy as np
 
+from .bundled import DEMO_PARQUET
 from .errors import UserError
 
 # GISLR files carry no frame rate; the competition's recordings are ~30 fps.
 REPLAY_FPS = 30.0
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-DEMO_PARQUET = ASSETS / "demo.parquet"
 
 
 @dataclass
@@ -38,6 +37,9 @@ class Item:
     image: np.ndarray | None      # BGR image (camera, video); None for a replay
     frame: np.ndarray | None      # float32[543, 3] landmarks (replay); None for camera/video
     end_of_sequence: bool = False  # last frame of one replayed sequence (dataset folder / file)
+    # What this frame came from, copied into each headless JSON line: {"source": path or camera}, and
+    # for a dataset's sequence also participant_id, sequence_id and its train.csv sign as "label".
+    origin: dict | None = None
 
 
 class Source:
@@ -89,6 +91,7 @@ class VideoSource(Source):
 
         self.path = Path(path)
         self.name = self.path.name
+        self.origin = {"source": str(path)}
         self._cap = _open_video(path)
         ok, first = self._cap.read()
         if not ok or first is None:
@@ -103,7 +106,7 @@ class VideoSource(Source):
         image, i = self._first, 0
         self._first = None
         while image is not None:
-            yield Item(i, i / self.fps, image, None)
+            yield Item(i, i / self.fps, image, None, origin=self.origin)
             ok, image = self._cap.read()
             if not ok:
                 break
@@ -174,6 +177,7 @@ class LiveSource(Source):
 
     def __init__(self, cap, name: str, pace_fps: float | None = None):
         self.name = name
+        self.origin = {"source": name}
         self._cap = cap
         self._grabber = _LatestFrameGrabber(cap, pace_fps)
         self._yielded = 0
@@ -198,7 +202,7 @@ class LiveSource(Source):
                 return
             index, t, image = got
             self._yielded += 1
-            yield Item(index, t, image, None)
+            yield Item(index, t, image, None, origin=self.origin)
 
     def close(self) -> None:
         self._grabber.stop()
@@ -265,20 +269,23 @@ class ReplaySource(Source):
                 raise UserError(f"{p}: the dataset's train.csv lists no sequences")
             self._sequences = [(lambda s=s: ds.read(s)) for s in samples]
             self.signs = [s.sign for s in samples]
+            self._origins = [{"source": str(p / s.path), "participant_id": s.participant_id,
+                              "sequence_id": s.sequence_id, "label": s.sign} for s in samples]
         else:
             if not p.exists():
                 raise UserError(f"{p}: no such parquet file or dataset folder")
             frames = read_parquet(p)  # read now, so a bad file fails before anything starts
             self._sequences = [lambda: frames]
             self.signs = [None]
+            self._origins = [{"source": str(path)}]
 
     def __iter__(self) -> Iterator[Item]:
         i = 0
-        for load in self._sequences:
+        for load, origin in zip(self._sequences, self._origins):
             frames = load()
             last = len(frames) - 1
             for j in range(len(frames)):
-                yield Item(i, i / self.fps, None, frames[j], end_of_sequence=(j == last))
+                yield Item(i, i / self.fps, None, frames[j], end_of_sequence=(j == last), origin=origin)
                 i += 1
 
 
@@ -292,7 +299,7 @@ def add_source_arguments(parser: argparse.ArgumentParser, demo: bool = True) -> 
     g.add_argument("--replay", metavar="PATH",
                    help="a GISLR landmark parquet file, or a dataset folder in the competition layout")
     if demo:
-        g.add_argument("--demo", action="store_true", help="replay the bundled demo (assets/demo.parquet)")
+        g.add_argument("--demo", action="store_true", help="replay the bundled demo (asl_live/assets/demo.parquet)")
 
 
 def demo_path() -> Path:

@@ -129,7 +129,8 @@ def build_parser():
     p.add_argument("--participant", type=int, default=0, help="participant id for the recordings")
     p.add_argument("--countdown", type=float, default=3.0, help="seconds before each sign on a camera")
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                   help=f"below this probability the answer is 'unknown' (default {DEFAULT_THRESHOLD})")
+                   help="below this probability the answer is 'unknown' (default: the rule set by the "
+                        "new model's number of classes)")
     p.add_argument("--headless", action="store_true", help="no window: progress on stderr, signs as JSON lines")
     add_source_arguments(p, demo=False)
     return p
@@ -149,7 +150,9 @@ def main(argv=None) -> int:
         raise UserError("--shots must be at least 1")
     if not train_available():  # say so before anyone signs sixty times for nothing
         raise UserError("teach needs the training package: pip install 'asl-live[train]'")
-    out = Path(args.out)
+    from .gislr import writable_folder
+
+    out = writable_folder(args.out, "teach folder")
     dataset = Dataset(out / "data")
     if dataset.train_csv.is_file() and dataset.samples():
         raise UserError(f"{dataset.root} already holds recordings; give another --out "

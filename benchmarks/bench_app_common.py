@@ -25,8 +25,12 @@ def model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", default=str(DEFAULT_LABELS))
 
 
-def make_video(out: Path, names=DEFAULT_CLIPS, size=(640, 480), repeat: int = 1) -> tuple[Path, int]:
-    """The clips one after another, scaled into `size` (letterboxed), written as mp4v."""
+def make_video(out: Path, names=DEFAULT_CLIPS, size=(640, 480), repeat: int = 1,
+               cuts: dict[str, tuple[int, int]] | None = None) -> tuple[Path, int]:
+    """The clips one after another, scaled into `size` (letterboxed), written as mp4v.
+
+    `cuts`: name -> (first, last) frame of that clip to keep (default: all of it).
+    """
     w, h = size
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, size)
     n = 0
@@ -34,10 +38,15 @@ def make_video(out: Path, names=DEFAULT_CLIPS, size=(640, 480), repeat: int = 1)
     for _ in range(repeat):
         for name in names:
             cap = cv2.VideoCapture(str(CLIPS / f"{name}.mp4"))
+            first, last = (cuts or {}).get(name, (0, 1 << 30))
+            i = -1
             while True:
                 ok, img = cap.read()
                 if not ok:
                     break
+                i += 1
+                if not first <= i <= last:
+                    continue
                 ih, iw = img.shape[:2]
                 s = min(w / iw, h / ih)
                 nw, nh = int(iw * s), int(ih * s)

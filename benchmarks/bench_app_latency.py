@@ -1,15 +1,19 @@
 """Live latency from the end of a sign to its label, with a camera simulated from a real video.
 
-    python benchmarks/bench_app_latency.py --runs 3 --model M --labels L [--extra-ms 0 60]
+    python benchmarks/bench_app_latency.py --runs 3 --model M --labels L [--extra-ms 0 60] \
+        [--segmenter current baseline]
 
 A 640x480 video of real DPAN clips (one sign each, the hands leave the picture
 between signs) is delivered at 30 fps in real time through the app's own
 camera path (`sources.simulated_camera`: the grabber thread that keeps only the
 newest frame). The app's loop runs on it as `asl-live --camera` would. For each
 recognised sign, latency = the moment its label is ready minus the capture time
-of the sign's last frame (`Recognition.latency_s`, both on the source's clock).
-It includes the segmenter's deliberate wait (`gap_frames` frames without hands,
-6 at 30 fps = 200 ms) and everything behind it. `--extra-ms` adds work per frame
+of the sign's last frame (`Recognition.latency_s`, both on the source's clock):
+the FINAL label, the one the JSON line carries. It includes the segmenter's wait
+(the segmenter of issue 11: one frame without hands when the hand left the
+picture low; the baseline's: `gap_frames` = 6 frames, 200 ms) and everything
+behind it. `--segmenter current baseline` runs both in the same process, in
+alternation, for a ratio on the same machine state. `--extra-ms` adds work per frame
 (a slower machine): stale frames are then dropped, and the latency must not grow
 over the run, as it would if frames were queued.
 """
@@ -32,10 +36,10 @@ from asl_live.segmenter import Segmenter
 from asl_live.sources import simulated_camera
 
 
-def one_run(video: Path, classifier, fps: float, extra_ms: float):
+def one_run(video: Path, classifier, fps: float, extra_ms: float, make_segmenter=Segmenter):
     landmarks = Landmarks()
     cam = simulated_camera(video, fps=fps)
-    recognizer = Recognizer(classifier, times=StageTimes(), clock=cam.clock)
+    recognizer = Recognizer(classifier, segmenter=make_segmenter(), times=StageTimes(), clock=cam.clock)
     extra = extra_ms / 1000.0
 
     def busy(item, frame):
@@ -64,39 +68,52 @@ def main() -> None:
     p.add_argument("--fps", type=float, default=30.0)
     p.add_argument("--extra-ms", type=float, nargs="+", default=[0.0, 60.0])
     p.add_argument("--repeat", type=int, default=2, help="times the clip list is repeated in the video")
+    p.add_argument("--segmenter", nargs="+", choices=("current", "baseline"), default=["current"])
     args = p.parse_args()
     import_mediapipe()
     classifier = Classifier(args.model, args.labels)
-    gap = Segmenter().gap_frames
+    makers = {"current": Segmenter}
+    if "baseline" in args.segmenter:
+        from bench_stream_segmentation import BASELINE, baseline_module
+
+        makers["baseline"] = baseline_module().Segmenter
+        print(f"baseline = asl_live/segmenter.py of commit {BASELINE}")
     with tempfile.TemporaryDirectory() as d:
         video, n = make_video(Path(d) / "live.mp4", repeat=args.repeat)
         print(f"simulated camera: {n} frames 640x480 at {args.fps:g} fps ({n / args.fps:.1f} s), "
-              f"{len(DEFAULT_CLIPS) * args.repeat} real signs; segmenter waits {gap} frames "
-              f"({1000 * gap / args.fps:.0f} ms) without hands before a sign is over")
+              f"{len(DEFAULT_CLIPS) * args.repeat} real signs")
         for extra in args.extra_ms:
-            med, firsts, lasts, drops, rates, counts = [], [], [], [], [], []
+            stats = {w: {k: [] for k in ("med", "firsts", "lasts", "drops", "rates", "counts")}
+                     for w in args.segmenter}
             for r in range(args.runs):
-                lat, grabbed, dropped, rate, stages = one_run(video, classifier, args.fps, extra)
-                lat_ms = [1000 * x for x in lat]
-                med.append(np.median(lat_ms))
-                half = len(lat_ms) // 2
-                firsts.append(np.median(lat_ms[:half]))
-                lasts.append(np.median(lat_ms[half:]))
-                drops.append(dropped / grabbed)
-                rates.append(rate)
-                counts.append(len(lat))
-                print(f"  extra {extra:g} ms/frame, run {r + 1}: {len(lat)} signs, latency median "
-                      f"{med[-1]:.0f} ms (first half {firsts[-1]:.0f}, second half {lasts[-1]:.0f}, "
-                      f"max {max(lat_ms):.0f}); processed {rate:.1f} fps, dropped {dropped}/{grabbed} frames; "
-                      f"stages ms " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(stages.items())), flush=True)
-            queued = None
-            if np.median(rates) < args.fps:
-                # What a queue would do instead: the backlog grows by (1 - rate/fps) s per second.
-                queued = (n / args.fps) * (args.fps / np.median(rates) - 1) * 1000
-            print(f"extra {extra:g} ms/frame, median of {args.runs} runs: latency {np.median(med):.0f} ms "
-                  f"(first half {np.median(firsts):.0f}, second half {np.median(lasts):.0f}), "
-                  f"processed {np.median(rates):.1f} fps, dropped {100 * np.median(drops):.0f}% of frames"
-                  + (f"; a frame queue would lag {queued:.0f} ms by the end" if queued else ""), flush=True)
+                for which in args.segmenter:  # alternating, so load changes hit both alike
+                    st = stats[which]
+                    lat, grabbed, dropped, rate, stages = one_run(video, classifier, args.fps, extra,
+                                                                  makers[which])
+                    lat_ms = [1000 * x for x in lat]
+                    st["med"].append(np.median(lat_ms))
+                    half = len(lat_ms) // 2
+                    st["firsts"].append(np.median(lat_ms[:half]))
+                    st["lasts"].append(np.median(lat_ms[half:]))
+                    st["drops"].append(dropped / grabbed)
+                    st["rates"].append(rate)
+                    st["counts"].append(len(lat))
+                    print(f"  {which}, extra {extra:g} ms/frame, run {r + 1}: {len(lat)} signs, latency median "
+                          f"{st['med'][-1]:.0f} ms (first half {st['firsts'][-1]:.0f}, second half "
+                          f"{st['lasts'][-1]:.0f}, max {max(lat_ms):.0f}); processed {rate:.1f} fps, dropped "
+                          f"{dropped}/{grabbed} frames; stages ms "
+                          + ", ".join(f"{k} {v:.1f}" for k, v in sorted(stages.items())), flush=True)
+            for which, st in stats.items():
+                rates = st["rates"]
+                queued = None
+                if np.median(rates) < args.fps:
+                    # What a queue would do instead: the backlog grows by (1 - rate/fps) s per second.
+                    queued = (n / args.fps) * (args.fps / np.median(rates) - 1) * 1000
+                print(f"{which} segmenter, extra {extra:g} ms/frame, median of {args.runs} runs: latency "
+                      f"{np.median(st['med']):.0f} ms (first half {np.median(st['firsts']):.0f}, second half "
+                      f"{np.median(st['lasts']):.0f}), signs found {min(st['counts'])}-{max(st['counts'])}, "
+                      f"processed {np.median(rates):.1f} fps, dropped {100 * np.median(st['drops']):.0f}% of frames"
+                      + (f"; a frame queue would lag {queued:.0f} ms by the end" if queued else ""), flush=True)
     print(f"load average during the run: {os.getloadavg()[0]:.1f}")
 
 

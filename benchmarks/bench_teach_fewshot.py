@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_default_model import REPO, link_dataset  # noqa: E402
 
 sys.path.insert(0, str(REPO))
-from asl_live.classifier import DEFAULT_THRESHOLD, Classifier  # noqa: E402
+from asl_live.classifier import Classifier  # noqa: E402
+from asl_live.calibration import score  # noqa: E402
 from asl_live.gislr import Dataset  # noqa: E402
 from asl_live.teach import train_and_export  # noqa: E402
 
@@ -39,7 +40,7 @@ def evaluate(model_dir: Path, ds: Dataset, rows) -> dict:
     truth = np.array([clf.labels.index(s.sign) for s in rows])
     right = probs.argmax(1) == truth
     return {"n": len(rows), "top1": float(right.mean()),
-            "recognised": float((right & (probs.max(1) >= DEFAULT_THRESHOLD)).mean())}
+            "recognised": float((right & (score(clf.rule.rule, probs) >= clf.rule.threshold)).mean())}
 
 
 def main() -> int:

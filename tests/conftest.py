@@ -22,6 +22,13 @@ CLIP = FIXTURES / "dpan_tractor.mp4"  # a real DPAN prompt video, sign "tractor"
 MPDATA_NPZ = FIXTURES / "traduttore_mpdata_subset.npz"
 
 
+def pytest_configure(config):
+    """Before any test module imports cv2 or starts Xvfb: the system packages they need."""
+    import system_packages
+
+    system_packages.ensure()
+
+
 def _hand_features(frames: np.ndarray) -> np.ndarray:
     """Mean over frames of the hand points (NaN -> 0): the numpy twin of the TF graph below."""
     from asl_live.layout import HANDS

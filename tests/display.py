@@ -7,6 +7,14 @@
 Windows are opened in child processes, not in the pytest process: OpenCV's Qt
 binds to the first display it meets for the life of the process, and aborts the
 process when that display goes away.
+
+Why not pytest-xvfb or PyVirtualDisplay: neither brings the Xvfb binary (a Debian
+package; tests/system_packages.py installs it), which was what a fresh machine
+lacked. pytest-xvfb gives the pytest process one session-wide display, the one
+thing these tests avoid (above); PyVirtualDisplay would replace the ~30 lines of
+`start`/`stop` below but not the screenshots, which read Xvfb's own `-fbdir`
+framebuffer file (no screenshot tool or X library package needed). Starting with
+`-displayfd` already gives the race-free free-display choice those libraries offer.
 """
 
 from __future__ import annotations
@@ -30,7 +38,8 @@ class Xvfb:
     def start(self) -> "Xvfb":
         exe = shutil.which("Xvfb")
         if exe is None:
-            raise RuntimeError("Xvfb is not installed (Debian/Ubuntu: apt-get install xvfb)")
+            # conftest.py installs it when the tests run as root (tests/system_packages.py)
+            raise RuntimeError("Xvfb is not installed (Debian/Ubuntu: sudo apt-get install xvfb)")
         self._dir = tempfile.mkdtemp(prefix="asl-live-xvfb-")
         w, h, d = self.size
         read_fd, write_fd = os.pipe()

@@ -1,18 +1,17 @@
-"""The shipped model (assets/) recognises the bundled demo's signs through the app's own pipeline."""
+"""The shipped model (asl_live/assets/) recognises the bundled demo's signs through the app's own pipeline."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
+import pytest
 
+from asl_live.bundled import ASSETS
 from asl_live.classifier import DEFAULT_LABELS, DEFAULT_MODEL, Classifier
 from asl_live.gislr import read_label_map, read_parquet
 from asl_live.pipeline import Landmarks, Recognizer, recognitions
 from asl_live.sources import DEMO_PARQUET, ReplaySource
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
 def demo_truth() -> dict:
@@ -31,6 +30,19 @@ def test_assets_are_complete_and_consistent():
     credits = (ASSETS / "CREDITS.md").read_text()
     assert "traduttore" in credits and "DPAN" in credits
     assert all((ASSETS / "LICENSES" / f).is_file() for f in ("LICENSE-traduttore", "LICENSE-recordthesehands"))
+
+
+def test_the_shipped_unknown_rule_belongs_to_the_shipped_model():
+    """A replaced model must be recalibrated (asl-train calibrate), not run on another model's rule."""
+    from asl_live.calibration import file_sha256, read_sidecar, sidecar_path
+
+    side = sidecar_path(DEFAULT_MODEL)
+    assert side.is_file(), "the shipped model has no measured unknown rule (asl-train calibrate)"
+    data = read_sidecar(side, len(read_label_map(DEFAULT_LABELS)))
+    assert data["model_sha256"] == file_sha256(DEFAULT_MODEL)
+    clf = Classifier(DEFAULT_MODEL, DEFAULT_LABELS, warn=pytest.fail)
+    assert (clf.rule.rule, clf.rule.threshold) == (data["rule"], data["threshold"])
+    assert data["measured"]["kept"] >= 0.95 and data["measured"]["out_of_vocabulary"] >= 100
 
 
 def test_shipped_model_recognises_the_demo_through_the_app_pipeline():

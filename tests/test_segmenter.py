@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+import tracemalloc
+
 import numpy as np
 import pytest
-from conftest import traduttore_sequences
+from conftest import FIXTURES, REPO, traduttore_sequences
 
 from asl_live.layout import LEFT_HAND, RIGHT_HAND, empty_frames, hands_visible
 from asl_live.segmenter import Segmenter
@@ -57,13 +60,16 @@ def test_each_sign_found_once_with_its_boundaries(gapped_stream):
     assert s.t_start == pytest.approx(s.start_frame / 30) and s.t_end == pytest.approx(s.end_frame / 30)
 
 
-def test_segments_are_emitted_as_soon_as_the_hands_are_gone(gapped_stream):
+def test_hands_lost_in_the_signing_space_wait_gap_frames(gapped_stream):
+    """These recordings are cut mid-sign: the hands vanish in mid-air, as in a tracking dropout."""
     stream, truth = gapped_stream
     seg, when = Segmenter(gap_frames=6), []
     for i, f in enumerate(stream):
         if (s := seg.push(f, i, 0.0)) is not None:
             when.append(i - s.end_frame)
-    assert len(when) == len(truth) and set(when) == {6}
+    assert len(when) == len(truth) and set(when) <= {1, 6}
+    # A few of the 40 end with the hand already on its way down: those go at once.
+    assert when.count(6) >= 30
 
 
 def test_short_hand_dropouts_do_not_split_a_sign(clip_landmarks):
@@ -76,13 +82,18 @@ def test_short_hand_dropouts_do_not_split_a_sign(clip_landmarks):
         if i % 2:
             frames[i + 1, RIGHT_HAND] = np.nan
     segs = run(frames)
-    assert [(s.start_frame, s.end_frame) for s in segs] == [(6, 91)]
+    assert [(s.start_frame, s.end_frame) for s in segs] == [(6, TRACTOR_END)]
+
+
+# The hand enters at frame 6 and leaves the picture going down after frame 88 (MediaPipe sees it
+# once more at 91, on its way out: a flicker, too short to be a sign, not part of this one).
+TRACTOR_END = 88
 
 
 def test_real_clip_is_one_sign(clip_landmarks):
     frames, _ = clip_landmarks
     segs = run(frames, flush=False)  # ends by the hand leaving the picture, before the clip ends
-    assert [(s.start_frame, s.end_frame) for s in segs] == [(6, 91)]
+    assert [(s.start_frame, s.end_frame) for s in segs] == [(6, TRACTOR_END)]
 
 
 def test_a_hand_flashing_by_is_not_a_sign():
@@ -100,17 +111,15 @@ def test_long_signing_is_cut_at_max_frames():
     assert all(b.start_frame > a.end_frame for a, b in zip(segs, segs[1:]))
 
 
-def test_hands_coming_to_rest_end_the_sign_and_motion_starts_the_next():
+def test_a_hold_in_the_signing_space_does_not_end_the_sign():
+    """hello, then the hands held still where hello ended (mid-air, 40 frames), then water: one sign."""
     seqs = traduttore_sequences()
     hello = next(f for s, f in seqs if s == "hello")
     water = next(f for s, f in seqs if s == "water")
-    rest = np.repeat(hello[-1:], 40, axis=0)  # hands stay in view, still
-    stream = np.concatenate([empty_frames(5), hello, rest, water, empty_frames(10)])
+    hold = np.repeat(hello[-1:], 40, axis=0)  # hands stay in view, still, in the signing space
+    stream = np.concatenate([empty_frames(5), hello, hold, water, empty_frames(10)])
     segs = run(stream)
-    assert len(segs) == 2
-    first, second = segs
-    assert first.start_frame == 5 and 24 <= first.end_frame <= 24 + 5  # the sign plus a short hold
-    assert second.start_frame >= 5 + 20 + 40 - 1 and second.end_frame <= 5 + 20 + 40 + 20
+    assert [(s.start_frame, s.end_frame) for s in segs] == [(5, 5 + 20 + 40 + 20 - 1)]
 
 
 def test_flush_returns_the_sign_in_progress_once():
@@ -134,4 +143,124 @@ def test_timing_is_in_source_frames_when_a_live_source_drops_frames(gapped_strea
     assert len(found) == len(truth)
     for (a, b), (s, e) in zip(truth, found):
         assert abs(s - a) <= 1 and abs(e - b) <= 1
-    assert set(waits) <= {6, 7}  # 200 ms of camera time, not 6 processed frames (400 ms)
+    # 200 ms of camera time (not 6 processed frames = 400 ms); 1-2 frames where the hand was low.
+    assert set(waits) <= {1, 2, 6, 7} and waits.count(6) + waits.count(7) >= 30
+
+
+# --- continuous signing on real DPAN clips (tests/fixtures/stream_landmarks.npz) ----------
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from stream_data import Clip, join, waist_stream  # noqa: E402  (the benchmark's own stream builders)
+
+
+@pytest.fixture(scope="module")
+def dpan():
+    """Six real DPAN prompt clips (hands and pose rows; the hands enter and leave the picture
+    from below) and a real still hand at rest low in view (traduttore)."""
+    z = np.load(FIXTURES / "stream_landmarks.npz")
+    clips = []
+    for k in sorted(f for f in z.files if f.startswith("dpan_")):
+        frames = empty_frames(len(z[k]))
+        frames[:, LEFT_HAND.start:RIGHT_HAND.stop] = z[k]
+        clips.append(Clip(k[5:], frames, 0))
+    return clips, z["rest_right"]
+
+
+def spans(segs):
+    return [(s.start_frame, s.end_frame) for s in segs]
+
+
+def test_signs_in_a_row_are_found_once_each_and_handed_over_on_the_next_frame(dpan):
+    clips, _ = dpan
+    stream = join("rest", clips, [empty_frames(0)] * (len(clips) + 1))
+    seg, found, waits = Segmenter(), [], []
+    for i, f in enumerate(stream.frames):
+        if (s := seg.push(f, i, i / 30)) is not None:
+            found.append((s.start_frame, s.end_frame))
+            waits.append(i - s.end_frame)
+    assert found == stream.truth
+    assert set(waits) == {1}  # the hand left the picture low: no 200 ms wait
+
+
+def test_a_short_rest_between_signs_still_separates_them(dpan):
+    clips, _ = dpan
+    stream = join("short", clips, [empty_frames(0)] * (len(clips) + 1), trim=2)  # 4 frames, 133 ms apart
+    assert spans(run(stream.frames)) == stream.truth
+
+
+def test_a_hold_is_one_sign_however_long(dpan):
+    """The letter 'a': the hand rises, moves, holds still in front of the chest, goes down.
+    Held 1 s longer (its real still frames, played back and forth) it is still one sign."""
+    clips, _ = dpan
+    a = next(c for c in clips if c.sign == "a").frames
+    centre = np.nanmean(a[:, RIGHT_HAND, :2], axis=1)
+    step = np.abs(np.diff(centre, axis=0)).max(axis=1)
+    still = step < 0.005  # NaN (no hand) compares False
+    # The longest run of still frames: the hold.
+    runs = [(i, j) for i in range(len(still)) for j in range(i + 1, len(still) + 1) if still[i:j].all()]
+    lo, hi = max(runs, key=lambda r: r[1] - r[0])
+    hi += 1
+    assert hi - lo >= 6  # the real clip holds still here
+    hold = np.concatenate([a[lo:hi], a[hi - 2:lo:-1]] * 4)[:30]
+    longer = np.concatenate([a[:hi], hold, a[hi:]])
+    for frames in (a, longer):
+        first, last = np.flatnonzero(hands_visible(frames).any(axis=1))[[0, -1]]
+        assert spans(run(frames)) == [(first, last)]
+
+
+def test_hands_resting_in_view_at_the_waist_end_the_sign_and_leaving_rest_starts_the_next(dpan):
+    clips, rest = dpan
+    stream = waist_stream("waist", clips, [("right", rest)], np.random.default_rng(0))
+    assert hands_visible(stream.frames).any(axis=1).all()  # a hand is in view in every frame
+    seg, found, waits = Segmenter(), [], []
+    for i, f in enumerate(stream.frames):
+        if (s := seg.push(f, i, i / 30)) is not None:
+            found.append((s.start_frame, s.end_frame))
+            waits.append(i - s.end_frame)
+    assert seg.flush() is None and seg.state == "no hands"
+    assert len(found) == len(stream.truth)
+    for (a, b), (s, e) in zip(stream.truth, found):
+        # A start may come 1-2 frames early: the resting hand's jitter can look like leaving rest.
+        assert a - 2 <= s <= a and abs(e - b) <= 1
+    assert max(waits) <= 3  # 2 still frames after the hand arrived at rest
+
+
+def test_so_far_is_a_read_only_view_of_the_sign_in_progress(dpan):
+    clips, _ = dpan
+    frames = clips[0].frames
+    first = np.flatnonzero(hands_visible(frames).any(axis=1))[0]
+    seg = Segmenter()
+    sizes = []
+    for i, f in enumerate(frames[: first + 20]):
+        assert seg.push(f, i, i / 30) is None
+        sizes.append(len(seg.so_far()) if seg.in_progress else 0)
+    assert sizes[first - 1] == 0 and sizes[first] == 1 and sizes[-1] == 20
+    view = seg.so_far()
+    np.testing.assert_array_equal(view, frames[first: first + 20])
+    assert not view.flags.writeable and not view.flags.owndata
+    with pytest.raises(ValueError):
+        view[0, 0, 0] = 1.0
+    assert seg.push(frames[first + 20], first + 20, 0.0) is None
+    assert np.shares_memory(view, seg.so_far()) and len(seg.so_far()) == 21
+
+
+def test_push_allocates_nothing_per_frame(dpan):
+    """While a sign is in progress, a push copies the frame into the preallocated buffer and
+    nothing else: no array (a frame is 6.5 kB) is allocated, nothing is kept."""
+    clips, rest = dpan
+    frames = np.concatenate([c.frames for c in clips])
+    seg = Segmenter()
+    for i in range(len(frames)):  # warm up: every code path once
+        seg.push(frames[i], i, 0.0)
+    sign = clips[4].frames  # 'ball'
+    first, last = np.flatnonzero(hands_visible(sign).any(axis=1))[[0, -1]]
+    seg.reset()
+    seg.push(sign[first], 0, 0.0)
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    for i in range(first + 1, last):
+        assert seg.push(sign[i], i - first, 0.0) is None
+    now, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert seg.in_progress and len(seg.so_far()) == last - first
+    assert now - base < 1024 and peak - base < 4096

@@ -36,10 +36,41 @@ def run(dataset, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def exported(run, tmp_path_factory) -> Path:
+def other_signs(tmp_path_factory) -> Path:
+    """A dataset of real signs outside the six: the three DPAN fixture clips through Holistic."""
+    from conftest import FIXTURES
+
+    from asl_live.gislr import Dataset
+    from asl_live.sources import video_landmarks
+
+    ds = Dataset(tmp_path_factory.mktemp("other_signs"))
+    for clip, sign in (("dpan_tractor.mp4", "tractor"), ("dpan_cut_small.mp4", "cut"),
+                       ("dpan_good_small.mp4", "good")):
+        ds.add(video_landmarks(FIXTURES / clip)[0], sign, participant_id=0)
+    return ds.root
+
+
+@pytest.fixture(scope="module")
+def exported(run, other_signs, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("model")
-    assert main(["export", str(run), "--out", str(out)]) == 0
+    # --calibrate: the three other signs; the run's validation fold adds the held-out signer's six signs.
+    assert main(["export", str(run), "--out", str(out), "--calibrate", str(other_signs)]) == 0
     return out
+
+
+def test_export_measures_the_unknown_rule_on_unseen_data(exported, run):
+    from asl_live.calibration import file_sha256, read_sidecar
+    from asl_live.classifier import Classifier
+
+    side = read_sidecar(exported / "model.unknown.json", 6)
+    m = side["measured"]
+    held_out = json.loads((run / "summary.json").read_text())["samples_validation"]
+    assert (m["in_vocabulary"], m["out_of_vocabulary"]) == (held_out, 3)  # the validation fold + 3 clips
+    assert m["kept"] >= 0.97 and side["model_sha256"] == file_sha256(exported / "model.tflite")
+    assert set(m["all_rules"]) == {"max_prob", "margin", "certainty"}
+    clf = Classifier(exported / "model.tflite", exported / "sign_to_prediction_index_map.json")
+    assert (clf.rule.rule, clf.rule.threshold) == (side["rule"], side["threshold"])
+    assert clf.rule.source == "model.unknown.json"
 
 
 def test_run_folder_has_config_metrics_plots_and_best_weights(run):

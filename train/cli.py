@@ -1,4 +1,4 @@
-"""`asl-train`: prepare | fit | export | evaluate | import-videos | import-mpdata.
+"""`asl-train`: prepare | fit | export | calibrate | evaluate | import-videos | import-mpdata.
 
 Each subcommand imports its (heavy) module only when it runs, so `--help` and
 argument errors are instant.
@@ -83,6 +83,23 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("runs", nargs="+", metavar="RUN", help="run folder(s); several make an ensemble")
     e.add_argument("--out", required=True, metavar="DIR")
     e.add_argument("--float16", action="store_true", help="store weights as float16 (half the size)")
+    e.add_argument("--calibrate", action="append", metavar="DIR",
+                   help="dataset(s) the model never trained on, with signs of its vocabulary and others: "
+                        "measure its 'unknown' rule and write model.unknown.json (repeatable; the run's "
+                        "validation fold is added)")
+    e.add_argument("--keep", type=float, default=0.97,
+                   help="share of right answers the 'unknown' rule must keep (default 0.97)")
+
+    c = sub.add_parser("calibrate", help="measure a model's 'unknown' rule; writes MODEL.unknown.json")
+    c.add_argument("model", metavar="MODEL.tflite")
+    c.add_argument("--data", required=True, action="append", metavar="DIR",
+                   help="dataset folder(s) the model never trained on: sequences of its signs are kept, "
+                        "all others must come back 'unknown' (repeatable)")
+    c.add_argument("--labels", metavar="JSON", help="label map (default: beside the model)")
+    c.add_argument("--exclude", type=_parts, metavar="S,S", help="signs to leave out (e.g. near-synonyms)")
+    c.add_argument("--keep", type=float, default=0.97,
+                   help="share of right answers the rule must keep (default 0.97)")
+    c.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
     v = sub.add_parser("evaluate", help="accuracy of a TFLite model on a dataset")
     v.add_argument("model", metavar="MODEL.tflite")
@@ -104,7 +121,14 @@ _FIT_OPTIONS = ("folds", "epochs", "arch", "parts", "pose", "features", "batch_s
 def _fit(args) -> int:
     from .config import Config
 
-    config = Config.load(args.config).to_dict() if args.config else {}
+    try:
+        config = Config.load(args.config).to_dict() if args.config else {}
+    except UnicodeDecodeError as e:
+        raise UserError(f"{args.config}: not a JSON config ({e.reason})") from None
+    except AttributeError:  # JSON, but not an object
+        raise UserError(f"{args.config}: not a config of options {{name: value}}") from None
+    except (TypeError, ValueError) as e:  # an option of the wrong type, e.g. "epochs": "ten"
+        raise UserError(f"{args.config}: an option has the wrong type ({e})") from None
     for key in _FIT_OPTIONS:
         value = getattr(args, key)
         if value is not None:
@@ -112,7 +136,7 @@ def _fit(args) -> int:
     if args.no_augment:
         config.update(mirror=0.0, affine=0.0, resample=0.0, drop_frames=0.0, drop_landmarks=0.0,
                       crop=0.0, body_shape=0.0, camera=0.0, drop_hand=0.0, jitter=0.0)
-    config = Config.from_dict(config)
+    config = Config.from_dict(config)  # wrong types can only come from --config, checked above
     if args.all:
         config.fold = None
     elif args.fold is not None:
@@ -162,18 +186,36 @@ def _main(argv=None) -> int:
         print(f"{len(data.samples)} sequences ready in {shards[0].parent} ({len(shards)} shards)")
         return 0
     if args.command == "fit":
+        from asl_live.gislr import writable_folder
+
+        writable_folder(args.out, "run folder")  # before minutes of training, not after
         return _fit(args)
     if args.command == "export":
         _quiet_tensorflow()
+        from asl_live.gislr import writable_folder
+
         from .export import export
 
-        paths = export(args.runs, args.out, float16=args.float16)
-        for key in ("model", "labels", "submission"):
-            print(paths[key])
+        writable_folder(args.out, "export folder")
+        if not 0.5 <= args.keep < 1.0:
+            raise UserError(f"--keep {args.keep}: must be at least 0.5 and below 1")
+        paths = export(args.runs, args.out, float16=args.float16, calibrate=args.calibrate, keep=args.keep)
+        for key in ("model", "labels", "submission", "unknown_rule"):
+            if key in paths:
+                print(paths[key])
         return 0
+    if args.command == "calibrate":
+        from .calibrate import main as calibrate_main
+
+        return calibrate_main(args)
     if args.command == "evaluate":
         _quiet_tensorflow()
         from .evaluate import evaluate, print_report
+
+        if args.figures:
+            from asl_live.gislr import writable_folder
+
+            writable_folder(args.figures, "figures folder")
 
         result = evaluate(args.model, args.data, labels=args.labels, figures=args.figures,
                           progress=not args.json)

@@ -20,8 +20,10 @@ FEATURES = ("body", "reference")
 class Config:
     arch: str = "transformer"
     parts: list[str] = field(default_factory=lambda: list(PART_NAMES))
-    pose: str = "upper"              # "upper": the reference's pose rows 502-511; "all": 489-521; "body": 489-511
-    features: str = "reference"      # see FEATURES
+    # "body": pose rows 489-511 (head, shoulders, arms), which the body features need;
+    # "upper": the reference's 502-511; "all": 489-521
+    pose: str = "body"
+    features: str = "body"           # see FEATURES; "reference" + pose "upper" reproduce the notebook
     # model (the reference's transformer: 2 blocks x 384 units, MLP ratio 2)
     units: int = 384
     blocks: int = 2

@@ -123,8 +123,45 @@ def _convert(saved: Path, float16: bool) -> bytes:
     return converter.convert()
 
 
-def export(run_dirs, out_dir, *, float16: bool = False, progress: bool = True) -> dict[str, Path]:
-    """Write model.tflite, sign_to_prediction_index_map.json, submission.zip and export.json."""
+def _calibration_samples(run_dirs, calibrate, signs):
+    """(in-vocabulary, out-of-vocabulary) sequences no member trained on: --calibrate folders + validation folds."""
+    from .calibrate import split_samples
+
+    from .calibrate import UNKNOWN
+
+    inside, outside = split_samples(calibrate or [], signs)
+    for run in run_dirs:
+        for ds, s in _validation_samples(run):  # an `unknown` class's held-out clips are other signs
+            (outside if s.sign == UNKNOWN else inside).append((ds, s))
+    return inside, outside
+
+
+def _validation_samples(run) -> list:
+    """The validation fold of a run folder (none for an `--all` run), re-derived as fit derived it."""
+    from asl_live.gislr import Dataset
+
+    from . import data as datamod
+    from .config import Config
+
+    config = Config.load(Path(run) / "config.json")
+    raw = json.loads((Path(run) / "config.json").read_text())
+    root = raw.get("_data")
+    if config.fold is None or not root or not Path(root).is_dir():
+        return []
+    data = datamod.load(root)
+    folds = datamod.fold_assignment(data, config.folds, config.seed, quiet=True)
+    ds = Dataset(data.root)
+    return [(ds, data.samples[i]) for i in np.flatnonzero(folds == config.fold)]
+
+
+def export(run_dirs, out_dir, *, float16: bool = False, progress: bool = True, calibrate=None,
+           keep: float = 0.97) -> dict[str, Path]:
+    """Write model.tflite, sign_to_prediction_index_map.json, submission.zip and export.json.
+
+    With `calibrate` (dataset folders the model never trained on, holding signs of its
+    vocabulary and others), also measure its "unknown" rule and write model.unknown.json
+    (train/calibrate.py); the runs' validation folds add in-vocabulary sequences.
+    """
     if isinstance(run_dirs, (str, os.PathLike)):
         run_dirs = [run_dirs]
     run_dirs = [Path(r) for r in run_dirs]
@@ -201,4 +238,20 @@ def export(run_dirs, out_dir, *, float16: bool = False, progress: bool = True) -
     if report["size_bytes"] > KAGGLE_SIZE_LIMIT or report["latency_ms_median"] > KAGGLE_LATENCY_LIMIT_MS:
         print("asl-train: warning: over the competition's limits (40 MB, 100 ms); try --float16 "
               "or fewer ensemble members", file=sys.stderr)
-    return {"model": model_path, "labels": labels_path, "submission": zip_path, "report": report_path}
+    paths = {"model": model_path, "labels": labels_path, "submission": zip_path, "report": report_path}
+    from asl_live.calibration import sidecar_path
+
+    stale = sidecar_path(model_path)
+    if stale.is_file():
+        stale.unlink()  # measured on the model this export replaced
+    inside, outside = _calibration_samples(run_dirs, calibrate, signs)
+    if inside and outside:
+        from .calibrate import calibrate as measure
+
+        measure(model_path, inside, outside, labels_path, keep, progress)
+        paths["unknown_rule"] = stale
+    elif progress:
+        print("asl-train: no 'unknown' rule measured (needs held-out sequences of the model's signs and "
+              "of other signs: --calibrate DIR); the app uses the rule set by the number of classes",
+              file=sys.stderr)
+    return paths

@@ -21,7 +21,7 @@ from pathlib import Path
 from asl_live import mpdata
 from asl_live.cli import ArgumentParser
 from asl_live.errors import UserError, run_main
-from asl_live.gislr import Dataset, gislr_name
+from asl_live.gislr import Dataset, gislr_name, writable_folder
 
 from .importing import BatchWriter, signer_id, stable_id
 
@@ -71,7 +71,7 @@ def import_mpdata(src, out, participant: int | None = None, signers: str | Path 
                             "add it, or give --participant as the fallback")
         return 0
 
-    dataset = Dataset(out)
+    dataset = Dataset(writable_folder(out, "dataset folder"))  # a wrong --out fails before any work
     added = skipped = 0
     with BatchWriter(dataset) as writer:
         for seq in tqdm(seqs, desc="import-mpdata", unit="seq", disable=not progress, file=sys.stderr):

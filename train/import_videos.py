@@ -36,7 +36,7 @@ import numpy as np
 
 from asl_live.cli import ArgumentParser
 from asl_live.errors import UserError, run_main
-from asl_live.gislr import Dataset, gislr_name
+from asl_live.gislr import Dataset, gislr_name, writable_folder
 from asl_live.layout import hands_visible
 
 from . import engine as eng
@@ -149,7 +149,7 @@ def import_videos(src, out, participant: int = 0, jobs: int | None = None,
         videos = videos[shard[0]::shard[1]]
     if limit is not None:
         videos = videos[:limit]
-    dataset = Dataset(out)
+    dataset = Dataset(writable_folder(out, "dataset folder"))  # a wrong --out fails before any work
     failed: list[tuple[str, str]] = []
     added = frames_done = 0
     worker_seconds = 0.0

@@ -1,12 +1,12 @@
 """Cut the bundled demo out of a dataset, and take its sequences out of training.
 
-    python assets/make_demo.py DATASET --participant ID --signs hello,thankyou,... \
-        --out assets/demo.parquet
+    python asl_live/assets/make_demo.py DATASET --participant ID --signs hello,thankyou,... \
+        --out asl_live/assets/demo.parquet
 
 Picks, for each sign in `--signs` (in that order, repeats allowed), one
 sequence of participant ID, chains them into one GISLR parquet with runs of
 empty frames (no hands) between them, so the app's segmenter cuts them apart,
-writes `assets/demo.json` (the true signs in order, and where each came from)
+writes `demo.json` beside it (the true signs in order, and where each came from)
 and REMOVES those rows from the dataset's train.csv, so a model fitted on the
 dataset afterwards has never seen the demo's sequences.
 

@@ -1,0 +1,35 @@
+"""Where the shipped files are: the model, its label map, card, credits, licences and the demo.
+
+They are package data in `asl_live/assets/`, found through `importlib.resources`, so
+the same code finds them in an editable checkout, an installed wheel or sdist, and a
+`pipx` environment. TFLite and pyarrow need real file paths: when the package lives
+somewhere that is not a folder (a zip import), a file is extracted once, for the
+life of the process.
+"""
+
+from __future__ import annotations
+
+import atexit
+from contextlib import ExitStack
+from importlib import resources
+from pathlib import Path
+
+_extracted = ExitStack()
+atexit.register(_extracted.close)
+
+
+def asset(name: str) -> Path:
+    """The path of a bundled file, e.g. `asset("model.tflite")` (it may not exist in a broken install)."""
+    res = resources.files("asl_live").joinpath("assets", *name.split("/"))
+    if isinstance(res, Path):
+        return res
+    return _extracted.enter_context(resources.as_file(res))
+
+
+ASSETS = asset("")                 # the folder itself (for messages and tests)
+MODEL = asset("model.tflite")
+LABELS = asset("sign_to_prediction_index_map.json")
+DEMO_PARQUET = asset("demo.parquet")
+DEMO_JSON = asset("demo.json")
+MODEL_CARD = asset("MODEL_CARD.md")
+CREDITS = asset("CREDITS.md")
