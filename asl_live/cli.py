@@ -1,7 +1,7 @@
 """`asl-live`: recognise signs from a camera, a video or a parquet replay; `record` and `teach`.
 
     asl-live [--camera N | --video PATH | --replay PATH | --demo] [--model M] [--labels L]
-             [--clip] [--headless] [--threshold P] [--verbose]
+             [--clip] [--headless] [--subtitles OUT.vtt|OUT.srt] [--threshold P] [--verbose]
     asl-live record ...     (asl_live.record)
     asl-live teach ...      (asl_live.teach)
 """
@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="treat the whole input (each replayed sequence) as one sign: exactly one result")
     p.add_argument("--headless", action="store_true",
                    help="no window: one JSON line per recognised sign on stdout")
+    p.add_argument("--subtitles", metavar="OUT",
+                   help="also write timed subtitles of the recognised signs: OUT.vtt (WebVTT) or "
+                        "OUT.srt (SubRip); cue times are the signs' t_start/t_end, 'unknown' left out")
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="P",
                    help="below this probability the answer is 'unknown' (default: the rule measured for "
                         "the model, in MODEL.unknown.json beside it, else one set by its number of classes)")
@@ -80,6 +83,11 @@ def run_app(argv) -> int:
     from .pipeline import Landmarks, Recognizer, run_headless, run_window
     from .sources import source_from_args
 
+    subtitles = None
+    if args.subtitles is not None:
+        from .subtitles import SubtitleWriter
+
+        subtitles = SubtitleWriter(args.subtitles)  # a bad path fails here, before models load
     with quiet_native_stderr(args.verbose):
         classifier = Classifier(args.model, args.labels, args.threshold,
                                 warn=lambda line: print(f"asl-live: warning: {line}", file=sys.stderr))
@@ -87,13 +95,14 @@ def run_app(argv) -> int:
     landmarks = Landmarks(verbose=args.verbose)
     recognizer = Recognizer(classifier, clip=args.clip, clock=source.clock if source.live else None)
     try:
+        on_recognition = subtitles.add if subtitles is not None else None
         if args.headless:
-            run_headless(source, recognizer, landmarks)
+            run_headless(source, recognizer, landmarks, on_recognition=on_recognition)
         else:
             from .window import Window
 
             with Window("asl-live") as window:
-                run_window(source, recognizer, landmarks, window)
+                run_window(source, recognizer, landmarks, window, on_recognition=on_recognition)
     finally:
         source.close()
         landmarks.close()

@@ -24,7 +24,9 @@ if TYPE_CHECKING:  # the classifier module loads a TFLite runtime; the overlay o
 class HUD:
     status: str                       # "no hands" | "signing" | "recognised" | "paused" | "recording"
     last: "Prediction | None" = None  # most recent result: large, with a confidence bar and its top-3
-    history: list[str] = field(default_factory=list)  # recent recognised signs, oldest first
+    history: list[str] = field(default_factory=list)  # chips of recent items (record: the takes saved)
+    transcript: list[str] = field(default_factory=list)  # the running sentence of recognised signs
+    provisional: "Prediction | None" = None  # a guess for the sign in progress, shown as not final
     fps: float = 0.0
     stage_ms: dict[str, float] = field(default_factory=dict)
     mirrored: bool = True
@@ -78,6 +80,8 @@ FACE_COLOUR = (150, 150, 150)
 WHITE = (255, 255, 255)
 GREY = (170, 170, 170)
 FONT = cv2.FONT_HERSHEY_DUPLEX
+# A guess is amber, with a "?" and a PROVISIONAL tag: never mistaken for the answer (white).
+PROVISIONAL_COLOUR = (0, 170, 255)
 TOP_BAR_H, PANEL_H = 50, 170  # at 720 pixels high; scaled with the window
 CANVAS_BG = (30, 26, 24)
 
@@ -262,19 +266,22 @@ def _draw_result_panel(img, hud: HUD, k: float) -> None:
     _shade(img, 0, top, W, H, keep=0.25)
     margin = int(16 * k)
     split = int(W * 0.62)  # left: the answer; right: its top-3
-    last = hud.last
+    guess = _shown_guess(hud)
+    last = guess or hud.last
     if last is None:
         _text(img, "waiting for a sign...", (margin, top + int(62 * k)), 0.9 * k, GREY, 1)
     else:
         unknown = last.sign == "unknown"
-        word = last.sign
         th = max(2, round(3 * k))
-        sc = _fit_scale(word, 2.2 * k, th, split - 2 * margin)
-        colour = GREY if unknown else WHITE
-        _text(img, word, (margin, top + int(68 * k)), sc, colour, th)
+        if guess is not None:
+            _provisional_word(img, guess.sign, margin, top + int(68 * k), split - 2 * margin, k)
+        else:
+            sc = _fit_scale(last.sign, 2.2 * k, th, split - 2 * margin)
+            _text(img, last.sign, (margin, top + int(68 * k)), sc, GREY if unknown else WHITE, th)
         bw, bh = split - 2 * margin - int(80 * k), int(20 * k)
         by = top + int(84 * k)
-        _bar(img, margin, by, bw, bh, last.score, _score_colour(last.score))
+        _bar(img, margin, by, bw, bh, last.score,
+             PROVISIONAL_COLOUR if guess is not None else _score_colour(last.score))
         _text(img, f"{100 * last.score:.0f}%", (margin + bw + int(10 * k), by + bh - int(3 * k)),
               0.7 * k, WHITE, max(1, round(2 * k)))
         x = split
@@ -282,11 +289,71 @@ def _draw_result_panel(img, hud: HUD, k: float) -> None:
         for j, (name, p) in enumerate(last.top[:3]):
             y = top + int((50 + 28 * j) * k)
             nm_sc = _fit_scale(name, 0.65 * k, 1, int(W * 0.2))
-            _text(img, name, (x, y), nm_sc, WHITE if j == 0 and not unknown else GREY, 1)
+            _text(img, name, (x, y), nm_sc, WHITE if j == 0 and not unknown and guess is None else GREY, 1)
             bx = x + int(W * 0.21)
             _bar(img, bx, y - int(14 * k), W - bx - int(70 * k), int(14 * k), p, _score_colour(p))
             _text(img, f"{100 * p:.0f}%", (W - int(62 * k), y), 0.55 * k, GREY, 1)
     _draw_history(img, hud.history, top + int(124 * k), margin, k)
+
+
+def _shown_guess(hud: HUD) -> "Prediction | None":
+    """The provisional label worth showing: only while signing, and not an "unknown"."""
+    p = hud.provisional
+    return p if hud.status == "signing" and p is not None and p.sign != "unknown" else None
+
+
+def _provisional_word(img, sign: str, x: int, baseline: int, max_w: int, k: float) -> None:
+    """`sign?` large and amber, then a filled PROVISIONAL tag."""
+    tag, tag_sc, tag_th = "PROVISIONAL", 0.5 * k, 1
+    pad = int(8 * k)
+    tag_w = _text_width(tag, tag_sc, tag_th) + 2 * pad
+    word, th = f"{sign}?", max(2, round(3 * k))
+    sc = _fit_scale(word, 2.2 * k, th, max_w - tag_w - int(16 * k))
+    _text(img, word, (x, baseline), sc, PROVISIONAL_COLOUR, th)
+    tx = x + _text_width(word, sc, th) + int(16 * k)
+    ty1 = baseline
+    ty0 = ty1 - int(26 * k)
+    cv2.rectangle(img, (tx, ty0), (tx + tag_w, ty1), PROVISIONAL_COLOUR, -1)
+    _text(img, tag, (tx + pad, ty1 - int(8 * k)), tag_sc, (0, 0, 0), tag_th)
+
+
+TRANSCRIPT_SCALE = 1.4  # at 720 pixels high: ~30-pixel capitals, readable across a room
+
+
+def _draw_transcript(img, words: list[str], guess: str | None, k: float) -> None:
+    """The running sentence, newest words that fit, centred just above the result panel.
+
+    A guess for the sign in progress ends it, amber with a "?", as live captions
+    show a word they may still change.
+    """
+    if not words and guess is None:
+        return
+    H, W = img.shape[:2]
+    sc, th, gap = TRANSCRIPT_SCALE * k, max(2, round(2 * k)), int(18 * k)
+    margin = int(24 * k)
+    parts = [(w, WHITE) for w in words]
+    if guess is not None:
+        parts.append((f"{guess}?", PROVISIONAL_COLOUR))
+    widths = [_text_width(w, sc, th) for w, _ in parts]
+    shown, total = [], 0
+    for part, w in zip(reversed(parts), reversed(widths)):
+        if shown and total + gap + w > W - 2 * margin:
+            break
+        shown.append((part, w))
+        total += w + (gap if len(shown) > 1 else 0)
+    shown.reverse()
+    if total > W - 2 * margin:  # one very long word alone: shrink it to fit
+        sc *= (W - 2 * margin) / total
+        shown = [(p, _text_width(p[0], sc, th)) for p, _ in shown]
+        total = sum(w for _, w in shown)
+    (_, cap), base = cv2.getTextSize("Ag", FONT, sc, th)
+    bottom = H - int(PANEL_H * k) - int(8 * k)
+    baseline = bottom - base - int(10 * k)
+    x = (W - total) // 2
+    _shade(img, x - int(14 * k), baseline - cap - int(12 * k), x + total + int(14 * k), bottom, keep=0.2)
+    for (word, colour), w in shown:
+        _text(img, word, (x, baseline), sc, colour, th)
+        x += w + gap
 
 
 def _draw_history(img, history: list[str], y: int, margin: int, k: float) -> None:
@@ -342,6 +409,8 @@ def render(image: np.ndarray | None, frame: np.ndarray | None, hud: HUD,
         _shade(canvas, 0, 0, size[0], size[1], keep=0.6)
     _draw_top_bar(canvas, hud, k)
     _draw_result_panel(canvas, hud, k)
+    guess = _shown_guess(hud)
+    _draw_transcript(canvas, hud.transcript, guess.sign if guess is not None else None, k)
     colour = STATUS_COLOURS.get(hud.status, GREY)
     if hud.banner:
         _draw_banner(canvas, hud.banner, k, colour)

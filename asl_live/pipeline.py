@@ -1,21 +1,27 @@
 """The app's loop: source -> landmarks -> segmenter -> classifier -> JSON lines or the window.
 
-Headless and window mode share everything up to the sink. A replay's frames
-skip extraction (they are landmarks already), so MediaPipe is only started when
-the first camera or video image arrives.
+Headless and window mode share everything up to the sink: `steps` is the one
+landmarks-then-push loop, and both consume it. The window runs it in a worker
+thread (`Ahead`), so Holistic works on the next frame while this one is drawn
+and shown. A replay's frames skip extraction (they are landmarks already), so
+MediaPipe is only started when the first camera or video image arrives.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import queue
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
 
-from .classifier import Classifier, Prediction
+from .classifier import UNKNOWN, Classifier, Prediction
 from .native_stderr import quiet_native_stderr
 from .segmenter import Segment, Segmenter
 from .sources import Item, Source
@@ -93,16 +99,34 @@ class Landmarks:
             self._extract = None
 
 
+# A guess needs some of the sign: fewer frames than this (0.27 s at 30 fps) say little.
+PROVISIONAL_MIN_FRAMES = 8
+# The window's rate: every 5 camera frames (6 a second at 30 fps), at most every 0.1 s;
+# one guess costs about one classification (2-4 ms), so ~2% of a core.
+PROVISIONAL_EVERY = 5
+PROVISIONAL_MIN_S = 0.1
+
+
 class Recognizer:
     """Frames in, recognitions out: one per sign (segmented), or one per clip/sequence (`clip`)."""
 
     def __init__(self, classifier: Classifier, clip: bool = False, segmenter: Segmenter | None = None,
-                 times: StageTimes | None = None, clock: Callable[[], float] | None = None):
+                 times: StageTimes | None = None, clock: Callable[[], float] | None = None,
+                 provisional_every: int = 0, provisional_min_s: float = PROVISIONAL_MIN_S):
         self.classifier = classifier
         self.clip = clip
         self.segmenter = segmenter or Segmenter()
         self.times = times or StageTimes()
         self.clock = clock  # live sources: seconds on the source's clock, for latency
+        # Provisional labels (0 = off): the sign in progress classified at most every
+        # `provisional_every` source frames and `provisional_min_s` seconds, in the caller's
+        # thread, so never more than one classification is in flight and a slow machine
+        # spends at most one classification per interval on guesses.
+        self.provisional_every = provisional_every
+        self.provisional_min_s = provisional_min_s
+        self.provisional: Prediction | None = None  # the latest guess for the sign in progress
+        self._prov_index: int | None = None
+        self._prov_time = -float("inf")
         self._clip_frames: list[np.ndarray] = []
         self._clip_start: tuple[int, float] | None = None
         self._clip_end: tuple[int, float] = (0, 0.0)
@@ -130,7 +154,25 @@ class Recognizer:
         if seg is None and item.end_of_sequence:
             seg = self.segmenter.flush()
         self.times.add("segment", time.perf_counter() - t0)
+        if seg is not None or self.segmenter.state != "signing":
+            self.provisional, self._prov_index = None, None
+        elif self.provisional_every:
+            self._guess(item.index)
         return self._classify(seg) if seg is not None else None
+
+    def _guess(self, index: int) -> None:
+        """Classify the sign in progress, if the rate bounds allow it now."""
+        if self._prov_index is not None and index - self._prov_index < self.provisional_every:
+            return
+        t0 = time.perf_counter()
+        if t0 - self._prov_time < self.provisional_min_s:
+            return
+        frames = self.segmenter.so_far()
+        if len(frames) < PROVISIONAL_MIN_FRAMES:
+            return
+        self.provisional = self.classifier(frames)
+        self._prov_index, self._prov_time = index, time.perf_counter()
+        self.times.add("provisional", self._prov_time - t0)
 
     def finish(self) -> Recognition | None:
         """End of input: classify the sign in progress (or the whole clip)."""
@@ -142,6 +184,7 @@ class Recognizer:
             self._clip_frames, self._clip_start = [], None
             return self._classify(Segment(s, e, ts, te, frames), self._clip_origin)
         seg = self.segmenter.flush()
+        self.provisional, self._prov_index = None, None
         return self._classify(seg) if seg is not None else None
 
     def _classify(self, seg: Segment, origin: dict | None = None) -> Recognition:
@@ -153,9 +196,19 @@ class Recognizer:
                            origin if origin is not None else self._origin)
 
 
-def recognitions(source: Source, recognizer: Recognizer, landmarks: Landmarks,
-                 on_frame: Callable[[Item, np.ndarray], None] | None = None) -> Iterator[Recognition]:
-    """Run a source to its end, yielding each recognition as soon as it is made."""
+@dataclass
+class Step:
+    """What one frame did. `item` and `frame` are None on the last step (end of input)."""
+    item: Item | None
+    frame: np.ndarray | None
+    recognition: Recognition | None   # a sign ended on this step
+    provisional: Prediction | None    # the latest guess for the sign in progress, if any
+    state: str                        # the recognizer's state after this frame
+
+
+def steps(source: Source, recognizer: Recognizer, landmarks: Landmarks,
+          on_frame: Callable[[Item, np.ndarray], None] | None = None) -> Iterator[Step]:
+    """Run a source to its end: one Step per frame, then one for the end of input."""
     times = recognizer.times
     for item in source:
         t0 = time.perf_counter()
@@ -165,15 +218,94 @@ def recognitions(source: Source, recognizer: Recognizer, landmarks: Landmarks,
         if on_frame is not None:
             on_frame(item, frame)
         rec = recognizer.push(item, frame)
-        if rec is not None:
-            yield rec
-    rec = recognizer.finish()
-    if rec is not None:
-        yield rec
+        yield Step(item, frame, rec, recognizer.provisional, recognizer.state)
+    yield Step(None, None, recognizer.finish(), None, recognizer.state)
 
 
-def run_headless(source: Source, recognizer: Recognizer, landmarks: Landmarks, out=None) -> int:
-    """One JSON line per recognised sign on stdout (flushed at once); nothing else there."""
+def recognitions(source: Source, recognizer: Recognizer, landmarks: Landmarks,
+                 on_frame: Callable[[Item, np.ndarray], None] | None = None) -> Iterator[Recognition]:
+    """Run a source to its end, yielding each recognition as soon as it is made."""
+    for step in steps(source, recognizer, landmarks, on_frame):
+        if step.recognition is not None:
+            yield step.recognition
+
+
+class Ahead:
+    """Iterate `iterable` in a worker thread, at most `depth` items ahead of the consumer.
+
+    The window's overlap: the worker runs Holistic (which releases the GIL in its
+    C++ graph) on the next frames while the main thread, which owns the GUI, draws
+    and shows. An exception in the worker is raised in the consumer; `close` stops
+    the worker between two items and waits for it, so the landmarks graph and the
+    source can be closed safely afterwards.
+    """
+
+    _END = object()
+
+    def __init__(self, iterable, depth: int = 2, name: str = "pipeline"):
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(iter(iterable),), name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self, it) -> None:
+        try:
+            for x in it:
+                if not self._put((x, None)):
+                    return
+            self._put((self._END, None))
+        except BaseException as e:  # handed to the consumer, raised there
+            self._put((self._END, e))
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()  # run the generators' cleanup in this thread, before join returns
+
+    def _put(self, entry) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def get(self, block: bool = True):
+        """The next item; None when not `block` and none is ready. StopIteration at the end."""
+        while True:
+            try:
+                x, error = self._queue.get(timeout=0.1) if block else self._queue.get_nowait()
+            except queue.Empty:
+                if not block:
+                    return None
+                if not self._thread.is_alive() and self._queue.empty():
+                    raise StopIteration from None  # closed
+                continue
+            if x is self._END:
+                self._stop.set()
+                if error is not None:
+                    raise error
+                raise StopIteration
+            return x
+
+    def get_or_none(self, block: bool = True):
+        """The next item, or None at the end (or, when not `block`, when none is ready)."""
+        try:
+            return self.get(block)
+        except StopIteration:
+            return None
+
+    def close(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+
+def run_headless(source: Source, recognizer: Recognizer, landmarks: Landmarks, out=None,
+                 on_recognition: Callable[[Recognition], None] | None = None) -> int:
+    """One JSON line per recognised sign on stdout (flushed at once); nothing else there.
+
+    `on_recognition` (e.g. the subtitle writer) gets each recognition after its line is out.
+    """
     out = out or sys.stdout
     progress = None
     if not source.live and sys.stderr.isatty():
@@ -187,6 +319,8 @@ def run_headless(source: Source, recognizer: Recognizer, landmarks: Landmarks, o
         for rec in recognitions(source, recognizer, landmarks, on_frame):
             out.write(rec.to_json() + "\n")
             out.flush()
+            if on_recognition is not None:
+                on_recognition(rec)
             n += 1
     finally:
         if progress is not None:
@@ -194,20 +328,58 @@ def run_headless(source: Source, recognizer: Recognizer, landmarks: Landmarks, o
     return n
 
 
+@contextmanager
+def _lower_priority(step: int = 5):
+    """Nice the calling (drawing) thread, so that on a busy machine Holistic's threads win the cores.
+
+    Under CPU contention the window then shows fewer pictures instead of slowing
+    recognition. Linux nices threads one by one (setpriority on the thread id);
+    elsewhere, or without permission, nothing changes. The old value is put back
+    on the way out where permitted (raising a priority again needs privilege).
+    """
+    tid = old = None
+    try:
+        tid = threading.get_native_id()
+        old = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, old + step))
+    except (AttributeError, OSError):
+        old = None
+    try:
+        yield
+    finally:
+        if old is not None:
+            try:
+                os.setpriority(os.PRIO_PROCESS, tid, old)
+            except OSError:
+                pass
+
+
 def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, window,
-               history_len: int = 8, recognised_hold_s: float = 1.5, end_hold_s: float = 3.0) -> None:
-    """The live view: picture, landmarks, HUD; keys q/Esc quit, space pauses, m mirrors."""
+               transcript_len: int = 12, recognised_hold_s: float = 1.5, end_hold_s: float = 3.0,
+               realtime: bool = True, depth: int = 2,
+               on_recognition: Callable[[Recognition], None] | None = None) -> None:
+    """The live view: picture, landmarks, HUD; keys q/Esc quit, space pauses, m mirrors.
+
+    Frames come from `steps` in a worker thread, up to `depth` ahead. Recorded input
+    plays at its own frame rate (`realtime=False`: as fast as it goes, for benchmarks).
+    When drawing falls behind (live input, or recorded input late on its frame rate)
+    the newest processed frame is shown and the skipped steps only update the HUD.
+    Provisional labels are switched on here (segmented mode) if the caller chose no rate.
+    """
     from .overlay import HUD, render
 
+    if not recognizer.provisional_every and not recognizer.clip:
+        recognizer.provisional_every = PROVISIONAL_EVERY
     times = recognizer.times
-    hud = HUD(status="no hands", source=source.name, stage_ms=times.ms)
-    pace = None if source.live else 1.0 / max(source.fps, 1.0)  # recorded input plays at its own speed
+    hud = HUD(status="no hands", source=source.name)
+    pace = None if source.live or not realtime else 1.0 / max(source.fps, 1.0)
     last_shown = time.perf_counter()
     recognised_until = 0.0
     fps = 0.0
 
     def show(image, frame) -> str | None:
         t0 = time.perf_counter()
+        hud.stage_ms = dict(times.ms)  # a copy: the worker thread adds stages while this one draws
         picture = render(image, frame, hud)
         t1 = time.perf_counter()
         key = window.show(picture)
@@ -215,6 +387,21 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
         times.add("draw", t1 - t0)
         times.add("show", t2 - t1)
         return key
+
+    def apply(step: Step) -> None:
+        nonlocal recognised_until
+        now = time.perf_counter()
+        rec = step.recognition
+        if rec is not None:
+            if on_recognition is not None:
+                on_recognition(rec)
+            hud.last = rec.prediction
+            if rec.prediction.sign != UNKNOWN:
+                hud.transcript = (hud.transcript + [rec.prediction.sign])[-transcript_len:]
+            recognised_until = now + recognised_hold_s
+        signing = step.state == "signing"
+        hud.provisional = step.provisional if signing else None
+        hud.status = step.state if signing or now >= recognised_until else "recognised"
 
     def handle(key, image, frame) -> bool:
         """React to a key; False to quit."""
@@ -238,41 +425,51 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
             last_shown = time.perf_counter()
         return True
 
+    def play() -> bool:
+        """Show the steps until the input ends (True) or the user quits (False)."""
+        nonlocal image, frame, last_shown, fps
+        while True:
+            step = work.get_or_none()
+            if step is None:
+                return True
+            # Draw only the newest frame processed: a frame whose successor is already
+            # waiting would be stale on screen (live), or late (recorded input played behind
+            # its frame rate). Its recognitions and guesses still reach the HUD.
+            while step.item is not None and (pace is None or time.perf_counter() > last_shown + 2 * pace):
+                newer = work.get_or_none(block=False)
+                if newer is None:
+                    break
+                apply(step)
+                step = newer
+            apply(step)
+            if step.item is None:
+                return True
+            image, frame = step.item.image, step.frame
+            if pace is not None:
+                wait = last_shown + pace - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+            now = time.perf_counter()
+            dt = now - last_shown
+            last_shown = now
+            fps = (1.0 / dt if fps == 0.0 else fps + 0.1 * (1.0 / dt - fps)) if dt > 0 else fps
+            hud.fps = fps
+            if not handle(show(image, frame), image, frame):
+                return False
+
     image = frame = None
-    for item in source:
-        image = item.image
-        t0 = time.perf_counter()
-        frame = landmarks(item)
-        if not landmarks.starting:
-            times.add("landmarks", time.perf_counter() - t0)
-        rec = recognizer.push(item, frame)
-        now = time.perf_counter()
-        if rec is not None:
-            hud.last = rec.prediction
-            if rec.prediction.sign != "unknown":
-                hud.history = (hud.history + [rec.prediction.sign])[-history_len:]
-            recognised_until = now + recognised_hold_s
-        state = recognizer.state
-        hud.status = state if state == "signing" or now >= recognised_until else "recognised"
-        if pace is not None:
-            wait = last_shown + pace - time.perf_counter()
-            if wait > 0:
-                time.sleep(wait)
-        now = time.perf_counter()
-        dt = now - last_shown
-        last_shown = now
-        fps = (1.0 / dt if fps == 0.0 else fps + 0.1 * (1.0 / dt - fps)) if dt > 0 else fps
-        hud.fps = fps
-        if not handle(show(item.image, frame), item.image, frame):
+    # The worker first: a thread inherits the nice value of the thread that starts it.
+    work = Ahead(steps(source, recognizer, landmarks), depth=depth, name="asl-live pipeline")
+    with _lower_priority():
+        try:
+            ended = play()
+        finally:
+            work.close()
+        if not ended:
             return
-    rec = recognizer.finish()
-    if rec is not None:
-        hud.last = rec.prediction
-        if rec.prediction.sign != "unknown":
-            hud.history = (hud.history + [rec.prediction.sign])[-history_len:]
-    hud.status, hud.banner = "recognised", "end of input - q to quit"
-    end = time.perf_counter() + end_hold_s
-    while time.perf_counter() < end:
-        if show(image, frame) == "quit":
-            return
-        time.sleep(0.03)
+        hud.status, hud.provisional, hud.banner = "recognised", None, "end of input - q to quit"
+        end = time.perf_counter() + end_hold_s
+        while time.perf_counter() < end:
+            if show(image, frame) == "quit":
+                return
+            time.sleep(0.03)

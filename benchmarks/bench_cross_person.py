@@ -54,6 +54,9 @@ NEAR_VOCABULARY = {"water hose", "hi"}
 RECIPES = {
     "reference": {"parts": ["left_hand", "right_hand", "pose"], "pose": "upper", "features": "reference"},
     "body": {"parts": ["left_hand", "right_hand", "pose"], "pose": "body", "features": "body"},
+    "body_one_length": {"parts": ["left_hand", "right_hand", "pose"], "pose": "body", "features": "body_one_length"},
+    "body_standardised": {"parts": ["left_hand", "right_hand", "pose"], "pose": "body", "features": "body_standardised"},
+    "body_no_mirror": {"parts": ["left_hand", "right_hand", "pose"], "pose": "body", "features": "body_no_mirror"},
 }
 
 
@@ -176,6 +179,7 @@ def main() -> int:
     p.add_argument("--recipes", default="reference,body")
     p.add_argument("--scenarios", default="trad2gislr,lopo")
     p.add_argument("--folds", type=int, default=10, help="held-out groups of GISLR participants (lopo, all2gislr)")
+    p.add_argument("--groups", help="comma-separated held-out group numbers to run (default: all)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--seeds", default="0", help="comma-separated seeds; each run is repeated per seed")
     p.add_argument("--work", required=True)
@@ -217,6 +221,8 @@ def main() -> int:
                         [gislr.participants[test]], secs
                 else:
                     for k, held in enumerate(groups):
+                        if args.groups and str(k) not in args.groups.split(","):
+                            continue
                         out = np.isin(gislr.participants, held)
                         train_idx = np.flatnonzero(~out)
                         if scenario == "lopo":

@@ -5,7 +5,7 @@
 Default app arguments: `--demo` (the bundled replay, shipped model). Every screen in
 which a recognised label is shown while a hand is drawn is kept as NNN.png in a
 temporary folder (printed); the N-th becomes the screenshot (default: the one 80% of
-the way through, when the strip of recent signs is full; the count varies with load). Look at
+the way through, when the transcript line is full; the count varies with load). Look at
 the candidates and pick another with --pick if the sign or pose is not a good one.
 Needs Xvfb (apt-get install xvfb).
 """

@@ -157,3 +157,47 @@ def test_inputs_are_not_modified_and_odd_inputs_render(real):
     assert render(None, one_point, HUD(status="signing"), SIZE).shape == (720, 960, 3)
     unknown = Prediction("unknown", 0.2, [("hello", 0.2), ("no", 0.19), ("can", 0.1)])
     assert render(image, frame, HUD(status="recognised", last=unknown), SIZE).shape == (720, 960, 3)
+
+
+def _amber(picture: np.ndarray) -> int:
+    from asl_live.overlay import PROVISIONAL_COLOUR
+
+    return int((np.abs(picture[PANEL_TOP:].astype(int) - PROVISIONAL_COLOUR) <= 3).all(axis=2).sum())
+
+
+def test_a_provisional_guess_is_amber_and_tagged_only_while_signing(real):
+    image, frame = real
+    guess = prediction("water", 0.7)
+    signing = render(image, frame, HUD(status="signing", last=prediction(), provisional=guess), SIZE)
+    assert _amber(signing) > 1500  # the PROVISIONAL tag and the amber bar
+    # The big label area shows the guess, not the last final answer.
+    final = render(image, frame, HUD(status="signing", last=prediction()), SIZE)
+    assert (signing[PANEL_TOP:PANEL_TOP + 80, :590] != final[PANEL_TOP:PANEL_TOP + 80, :590]).any()
+    assert _amber(final) == 0
+    # Once the sign is over (or for an "unknown" guess) no guess is shown.
+    done = render(image, frame, HUD(status="recognised", last=prediction(), provisional=guess), SIZE)
+    assert np.array_equal(done, render(image, frame, HUD(status="recognised", last=prediction()), SIZE))
+    unsure = Prediction("unknown", 0.2, [("water", 0.2), ("no", 0.19)])
+    assert np.array_equal(render(image, frame, HUD(status="signing", last=prediction(), provisional=unsure), SIZE),
+                          final)
+
+
+def test_the_transcript_shows_the_newest_words_that_fit(real):
+    image, frame = real
+    words = ["hello", "thankyou", "water", "please", "no", "can"] * 2
+    band = (slice(PANEL_TOP - 80, PANEL_TOP), slice(0, 960))
+    base = render(image, frame, HUD(status="recognised", transcript=words), SIZE)
+    none = render(image, frame, HUD(status="recognised"), SIZE)
+    assert (np.abs(base.astype(int) - none)[band].sum(axis=2) > 60).sum() > 3000
+    assert (base[band].min(axis=2) > 220).sum() > 1500  # large white words
+    older = render(image, frame, HUD(status="recognised", transcript=["apple"] + words[1:]), SIZE)
+    newer = render(image, frame, HUD(status="recognised", transcript=words[:-1] + ["apple"]), SIZE)
+    assert np.array_equal(older, base)  # the oldest word did not fit: changing it changes nothing
+    assert not np.array_equal(newer[band], base[band])
+    # A guess ends the line in amber while a sign is in progress.
+    guessing = render(image, frame, HUD(status="signing", transcript=words,
+                                        provisional=prediction("water", 0.7)), SIZE)
+    from asl_live.overlay import PROVISIONAL_COLOUR
+
+    amber_band = (np.abs(guessing[band].astype(int) - PROVISIONAL_COLOUR) <= 40).all(axis=2).sum()
+    assert amber_band > 300

@@ -212,3 +212,71 @@ def test_cli_shows_the_real_window_until_the_video_ends(xvfb, tiny_model, tmp_pa
             proc.kill()
     assert proc.returncode == 0, err
     assert out == "" and "Traceback" not in err
+
+
+def _amber_pixels(crop: np.ndarray) -> int:
+    """Pixels of the provisional colour (tag and bar) in the result panel."""
+    from asl_live.overlay import PROVISIONAL_COLOUR
+
+    panel = crop[720 - 170:720].astype(int)
+    return int((np.abs(panel - np.array(PROVISIONAL_COLOUR)) <= 3).all(axis=2).sum())
+
+
+def _transcript_mask(words: list[str]) -> np.ndarray:
+    """bool[720, 960]: where the transcript `words` draws white text (rendered without the rest)."""
+    with_words = render(None, None, HUD(status="recognised", transcript=words, mirrored=False), (960, 720))
+    without = render(None, None, HUD(status="recognised", mirrored=False), (960, 720))
+    return (np.abs(with_words.astype(int) - without).sum(axis=2) > 0) & (with_words.min(axis=2) > 230)
+
+
+def test_cli_window_shows_provisional_labels_then_the_transcript(xvfb, tiny_model, clip_landmarks, tmp_path):
+    """The app on the real clip in a real window: while the sign is in progress an amber guess marked
+    PROVISIONAL, then, once it ended, the final sign in the transcript line."""
+    from asl_live.classifier import Classifier
+
+    model, labels = tiny_model
+    frames, _ = clip_landmarks
+    final = Classifier(model, labels, threshold=0.0)(frames[6:92]).sign  # what the app will answer
+    mask = _transcript_mask([final])
+    assert mask.sum() > 200
+    shots = Path(os.environ.get("ASL_LIVE_TEST_SHOTS", tmp_path))  # set it to keep the screenshots
+    proc = subprocess.Popen([sys.executable, "-m", "asl_live", "--video", str(CLIP), "--model", str(model),
+                             "--labels", str(labels), "--threshold", "0"], env=xvfb.env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).parent.parent)
+    try:
+        with XClient(xvfb.display) as client:
+            assert wait_for(lambda: client.windows("asl-live") or proc.poll() is not None, 60)
+            assert proc.poll() is None, proc.stderr.read()
+            win = client.windows("asl-live")[0]
+            ox, oy = client.origin(win)
+            client.move_pointer(1279, 959)  # out of the picture
+            seen = {}
+
+            def crop():
+                return xvfb.screenshot()[oy:oy + 720, ox:ox + 960]
+
+            def provisional_on_screen():
+                c = crop()
+                if tuple(int(v) for v in c[14, 14]) == STATUS_COLOURS["signing"] and _amber_pixels(c) > 1500:
+                    seen["provisional"] = c
+                return "provisional" in seen
+
+            def transcript_on_screen():
+                c = crop()
+                white = c.min(axis=2) > 200
+                if white[mask].mean() > 0.9 and _amber_pixels(c) == 0:
+                    seen["transcript"] = c
+                return "transcript" in seen
+
+            assert wait_for(provisional_on_screen, 60, interval=0.05), "no provisional label on screen"
+            cv2.imwrite(str(shots / "window_provisional.png"), seen["provisional"])
+            assert wait_for(transcript_on_screen, 60, interval=0.05), "the transcript never showed the sign"
+            cv2.imwrite(str(shots / "window_transcript.png"), seen["transcript"])
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert out == "" and "Traceback" not in err
+    # Before the sign ended its guess was not yet in the transcript line: no final word there.
+    assert (seen["provisional"].min(axis=2) > 200)[mask].mean() < 0.9

@@ -13,7 +13,9 @@ from .preprocess import PART_NAMES, POSE_CHOICES
 ARCHS = ("transformer", "fc", "conv")
 # "body": signer-invariant features computed in the model (train.features); "reference": the
 # reference notebook's per-landmark standardisation with the training set's statistics.
-FEATURES = ("body", "reference")
+# "body_one_length" (y in shoulder widths too) and "body_no_mirror" (no dominant-hand mirroring)
+# are the body features with one part switched off, kept for the measurements in BENCHMARKS.md.
+FEATURES = ("body", "reference", "body_one_length", "body_no_mirror", "body_standardised")
 
 
 @dataclass

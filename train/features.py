@@ -68,8 +68,11 @@ class BodyFeatures(layers.Layer):
     Output: a list with one float32[B, T, F] per part (F from `feature_sizes`).
     """
 
-    def __init__(self, part_rows: dict, mirror_columns=None, **kwargs):
+    def __init__(self, part_rows: dict, mirror_columns=None, one_length: bool = False,
+                 dominant_right: bool = True, **kwargs):
         super().__init__(**kwargs)
+        self.one_length = one_length          # y in shoulder widths too (no per-axis lengths)
+        self.dominant_right = dominant_right  # mirror left-handed sequences
         self.part_rows = {p: [int(r) for r in rows] for p, rows in part_rows.items()}
         rows = np.concatenate([np.asarray(r) for r in self.part_rows.values()])
         if mirror_columns is None:
@@ -89,7 +92,8 @@ class BodyFeatures(layers.Layer):
         self._slices = {p: (int(a), int(b)) for p, a, b in zip(self.part_rows, starts[:-1], starts[1:])}
 
     def get_config(self):
-        return {**super().get_config(), "part_rows": self.part_rows, "mirror_columns": self.mirror_columns}
+        return {**super().get_config(), "part_rows": self.part_rows, "mirror_columns": self.mirror_columns,
+                "one_length": self.one_length, "dominant_right": self.dominant_right}
 
     # --- helpers, all per sample over the frames
 
@@ -105,7 +109,7 @@ class BodyFeatures(layers.Layer):
 
     def _dominant_right(self, xy, seen):
         """Mirror the samples whose left hand is seen in more frames than the right."""
-        if self.mirror_columns is None or not self._left or not self._right:
+        if not self.dominant_right or self.mirror_columns is None or not self._left or not self._right:
             return xy, seen
         left = ops.sum(ops.cast(ops.any(ops.take(seen, self._left, axis=2), axis=2), "float32"), axis=1)
         right = ops.sum(ops.cast(ops.any(ops.take(seen, self._right, axis=2), axis=2), "float32"), axis=1)
@@ -130,11 +134,11 @@ class BodyFeatures(layers.Layer):
             width = ops.abs(xy[:, :, ls, 0] - xy[:, :, rs, 0])
             body_centre, ok = self._mean_over_frames(mid, both)
             body_width, _ = self._mean_over_frames(width, both)
-            if self._nose >= 0:
+            if self._nose >= 0 and not self.one_length:
                 with_nose = ops.logical_and(both, seen[:, :, self._nose])
                 height, ok_h = self._mean_over_frames(mid[..., 1] - xy[:, :, self._nose, 1], with_nose)
-            else:  # an average adult's shoulder line is about half a shoulder width below the nose
-                height, ok_h = body_width / 2.0, ok
+            else:  # one length for both axes: the shoulder width
+                height, ok_h = body_width, ok
             width = ops.maximum(body_width, EPS)
             body_scale = ops.stack([width, ops.where(ok_h, ops.maximum(height, EPS), width)], axis=-1)
             centre = ops.where(ok[:, None], body_centre, centre)

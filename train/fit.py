@@ -265,7 +265,7 @@ def train_arrays(frames, positions, labels, n_classes, train_idx, val_idx, confi
     """
     import keras
 
-    from .models import build_model, fit_normalisation, set_normalisation
+    from .models import build_model, set_statistics
 
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -274,7 +274,7 @@ def train_arrays(frames, positions, labels, n_classes, train_idx, val_idx, confi
              else auto_batch_size(len(train_idx), config.batch_size))
 
     model = build_model(config, n_classes)
-    set_normalisation(model, *fit_normalisation(frames[train_idx]))
+    set_statistics(model, frames[train_idx])
     steps = max(1, math.ceil(len(train_idx) / batch))
     warmup = int(round(config.warmup_epochs * steps))
     schedule = keras.optimizers.schedules.CosineDecay(

@@ -61,6 +61,39 @@ class Normalise(layers.Layer):
         return {**super().get_config(), "n_landmarks": self.n_landmarks}
 
 
+@keras.saving.register_keras_serializable("asl_live")
+class Standardise(layers.Layer):
+    """Per-feature standardisation of one part's body features with training-set statistics.
+
+    The body features mix scales (positions in body lengths, hand shape in palm lengths,
+    motion per frame, about 20x smaller); standardising each lets every kind count. 0 (a
+    missing value) stays 0, as in `Normalise`.
+    """
+
+    def __init__(self, size: int, **kwargs):
+        super().__init__(**kwargs)
+        self.size = size
+        self.mean = self.add_weight(shape=(size,), initializer="zeros", trainable=False, name="mean")
+        self.std = self.add_weight(shape=(size,), initializer="ones", trainable=False, name="std")
+
+    def call(self, x):
+        return ops.where(ops.equal(x, 0.0), 0.0, (x - self.mean.value) / self.std.value)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
+
+
+def _nonzero_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of each column of x[..., D] over its non-zero values (0 = missing)."""
+    x = x.reshape(-1, x.shape[-1])
+    present = x != 0
+    count = present.sum(axis=0)
+    mean = np.where(count > 0, np.where(present, x, 0).sum(axis=0, dtype=np.float64) / np.maximum(count, 1), 0)
+    sq = np.where(present, (x - mean) ** 2, 0).sum(axis=0, dtype=np.float64)
+    std = np.sqrt(np.where(count > 0, sq / np.maximum(count, 1), 1.0))
+    return mean.astype(np.float32), np.where(std > 1e-6, std, 1.0).astype(np.float32)
+
+
 def fit_normalisation(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and std of each landmark's non-zero x and y over the training features."""
     xy = frames[..., :2].reshape(-1, frames.shape[2], 2)
@@ -230,8 +263,13 @@ def _inputs(config: Config):
     n = sum(len(r) for r in rows.values())
     frames = keras.Input((INPUT_FRAMES, n, 3), name="frames")
     positions = keras.Input((INPUT_FRAMES,), name="positions")
-    if config.features == "body":
-        return frames, positions, BodyFeatures(rows, name="body_features")(frames), feature_sizes(rows)
+    if config.features.startswith("body"):
+        layer = BodyFeatures(rows, one_length=config.features == "body_one_length",
+                             dominant_right=config.features != "body_no_mirror", name="body_features")
+        parts, sizes = layer(frames), feature_sizes(rows)
+        if config.features == "body_standardised":
+            parts = [Standardise(sizes[p], name=f"standardise_{p}")(x) for p, x in zip(sizes, parts)]
+        return frames, positions, parts, sizes
     xy = Normalise(n, name="normalise")(frames)
     parts, start = [], 0
     for r in rows.values():
@@ -255,7 +293,7 @@ def build_model(config: Config, n_classes: int) -> keras.Model:
             x = layers.ReLU()(x)
             x = layers.Dropout(0.3)(x)
     else:
-        x = FrameEmbedding(sizes, config.units, relative_time=config.features == "body",
+        x = FrameEmbedding(sizes, config.units, relative_time=config.features.startswith("body"),
                            name="frame_embedding")((parts, positions))
         for i in range(config.blocks):
             if config.arch == "conv":
@@ -269,8 +307,24 @@ def build_model(config: Config, n_classes: int) -> keras.Model:
     return keras.Model({"frames": frames, "positions": positions}, outputs, name=config.arch)
 
 
+def set_statistics(model: keras.Model, frames: np.ndarray) -> None:
+    """Store the training data's statistics in the model's normalising layers (if it has any)."""
+    names = {layer.name for layer in model.layers}
+    if "normalise" in names:
+        set_normalisation(model, *fit_normalisation(frames))
+    if any(n.startswith("standardise_") for n in names):
+        body = model.get_layer("body_features")
+        feats = [body(frames[i:i + 256]) for i in range(0, len(frames), 256)]
+        for k, part in enumerate(body.part_rows):
+            x = np.concatenate([np.asarray(f[k]) for f in feats])
+            layer = model.get_layer(f"standardise_{part}")
+            mean, std = _nonzero_stats(x)
+            layer.mean.assign(mean)
+            layer.std.assign(std)
+
+
 def set_normalisation(model: keras.Model, mean: np.ndarray, std: np.ndarray) -> None:
-    """Store the training data's statistics in a `reference`-features model (others have none)."""
+    """Store the training data's per-landmark statistics in a `reference`-features model."""
     try:
         layer = model.get_layer("normalise")
     except ValueError:
