@@ -204,7 +204,8 @@ def test_record_and_teach_are_dispatched(command):
 
 
 def test_the_app_never_imports_tensorflow(tiny_model):
-    """Importing every app module and running the app on the video loads no TensorFlow or Keras."""
+    """Importing every app module and running the app on the video loads no TensorFlow or Keras,
+    and nothing of the training's distributed engine (Dask, `train.engine`)."""
     model, labels = tiny_model
     code = (
         "import sys\n"
@@ -214,7 +215,8 @@ def test_the_app_never_imports_tensorflow(tiny_model):
         f"rc = asl_live.cli.main(['--video', {str(CLIP)!r}, '--headless', "
         f"'--model', {str(model)!r}, '--labels', {str(labels)!r}])\n"
         "assert rc == 0, rc\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\n"
+        "loaded = sorted(m for m in sys.modules\n"
+        "                if m.split('.')[0] in ('tensorflow', 'keras', 'dask', 'distributed', 'train'))\n"
         "assert not loaded, loaded[:5]\n"
         "print('clean', file=sys.stderr)\n"
     )

@@ -73,9 +73,10 @@ def test_killed_import_resumes_without_duplicates(tmp_path):
     for i in range(3):
         shutil.copy(CLIPS["cut" if i % 2 == 0 else "good"], src / f"sign{i}.mp4")
     out = tmp_path / "ds"
+    # on the engine (an embedded Dask cluster with one worker): driver and worker killed together
     proc = subprocess.Popen([sys.executable, "-m", "train.import_videos", str(src), "--out", str(out),
-                             "--quiet", "--jobs", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                             "--quiet", "--jobs", "1", "--engine", "dask"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 180
     try:
         while time.monotonic() < deadline and proc.poll() is None:
@@ -83,7 +84,7 @@ def test_killed_import_resumes_without_duplicates(tmp_path):
                 break
             time.sleep(0.05)
         assert proc.poll() is None, "import finished before it could be interrupted"
-        os.killpg(proc.pid, signal.SIGKILL)  # the whole group: parent and its worker, no clean-up
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole group: driver and its worker, no clean-up
     finally:
         proc.wait()
     done = Dataset(out).samples()

@@ -105,22 +105,39 @@ def test_prepare_resumes_after_an_interruption(dataset, tmp_path, monkeypatch):
     root = _copy(dataset, tmp_path)
     monkeypatch.setattr(datamod, "SHARD_SIZE", 50)  # 3 shards
     calls = []
-    real = datamod._compute_shard
+    real = datamod._shard_features
 
-    def interrupted(job):
+    def interrupted(*job):
         if len(calls) == 2:
             raise KeyboardInterrupt
         calls.append(job)
-        return real(job)
+        return real(*job)
 
-    monkeypatch.setattr(datamod, "_compute_shard", interrupted)
+    monkeypatch.setattr(datamod, "_shard_features", interrupted)
     with pytest.raises(KeyboardInterrupt):
         datamod.prepare(datamod.load(root), workers=1, progress=False)
     assert len(list((root / ".asl-train-cache").glob("shard-*.npz"))) == 2
-    monkeypatch.setattr(datamod, "_compute_shard", lambda job: calls.append(job) or real(job))
+    monkeypatch.setattr(datamod, "_shard_features", lambda *job: calls.append(job) or real(*job))
     datamod.prepare(datamod.load(root), workers=1, progress=False)
     assert len(calls) == 3  # only the missing shard was computed
     assert len(list((root / ".asl-train-cache").glob("shard-*.npz"))) == 3
+
+
+def test_prepare_on_the_engine_writes_the_in_process_cache(dataset, tmp_path, monkeypatch):
+    """Shards computed by a local Dask cluster's worker processes (bytes shipped or read in place)
+    and written by the driver are the shards this process computes."""
+    pytest.importorskip("distributed")
+    root = _copy(dataset, tmp_path)
+    monkeypatch.setattr(datamod, "SHARD_SIZE", 50)  # 3 shards
+    data = datamod.load(root)
+    here = datamod.prepare(data, tmp_path / "inline", engine="inline", progress=False)
+    there = datamod.prepare(data, tmp_path / "dask", workers=2, engine="dask", send_files=True,
+                            progress=False)
+    assert [p.name for p in here] == [p.name for p in there] and len(here) == 3
+    for a, b in zip(here, there):
+        with np.load(a) as x, np.load(b) as y:
+            for key in ("frames", "positions", "lengths"):
+                np.testing.assert_array_equal(x[key], y[key])
 
 
 def _one_line_error(capsys, argv, expected):

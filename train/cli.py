@@ -40,7 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("prepare", help="build the feature cache of a dataset (parallel, resumable)")
     pr.add_argument("--data", required=True, metavar="DIR", help="dataset folder (train.csv, ...)")
     pr.add_argument("--cache", metavar="DIR", help="cache folder (default: DIR/.asl-train-cache)")
-    pr.add_argument("--workers", type=int, help="worker processes (default: one per CPU core)")
+    pr.add_argument("--workers", type=int,
+                    help="worker processes on this machine (default: one per CPU core; a cluster at "
+                         "--address has the workers it was started with)")
+    from .engine import add_arguments as engine_arguments
+
+    engine_arguments(pr, "--workers")
 
     f = sub.add_parser("fit", help="train a model; writes a run folder")
     f.add_argument("--data", required=True, metavar="DIR")
@@ -176,7 +181,8 @@ def _main(argv=None) -> int:
         from . import data as datamod
 
         data = datamod.load(args.data)
-        shards = datamod.prepare(data, args.cache, args.workers)
+        shards = datamod.prepare(data, args.cache, args.workers, engine=args.engine,
+                                 address=args.address, send_files=args.send_files)
         print(f"{len(data.samples)} sequences ready in {shards[0].parent} ({len(shards)} shards)")
         return 0
     if args.command == "fit":

@@ -12,7 +12,6 @@ changed file recomputes only its shard.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import sys
 import warnings
@@ -72,27 +71,49 @@ def _shard_key(root: Path, rows: list[Sample]) -> str:
     return h.hexdigest()[:20]
 
 
-def _compute_shard(job):
-    root, paths, out = job
+def _shard_features(root: str, paths: list[str], data: list[bytes] | None = None) -> dict:
+    """Worker: the cache arrays of one shard. Returns them (the driver writes the file), so a
+    cluster's workers need no shared cache folder and a retried task cannot write twice."""
+    from .engine import LocalCopy
+
     frames = np.zeros((len(paths), INPUT_FRAMES, CACHE_ROWS.size, 3), np.float32)
     positions = np.zeros((len(paths), INPUT_FRAMES), np.float32)
     lengths = np.zeros(len(paths), np.int32)
     for i, p in enumerate(paths):
-        raw = read_parquet(Path(root) / p)
+        full = str(Path(root) / p)
+        copy = LocalCopy(full, None if data is None else data[i])
+        try:
+            with copy as local:
+                raw = read_parquet(local)
+        except UserError as e:  # a shipped file's message names its temporary copy: name the original
+            raise UserError(str(e).replace(copy.local, full) if copy.local else str(e)) from None
+        except FileNotFoundError as e:
+            raise UserError(str(e)) from None
         frames[i], positions[i] = preprocess_numpy(raw, CACHE_ROWS)
         lengths[i] = len(raw)
-    with atomic_write(out) as f:
-        np.savez(f, frames=frames, positions=positions, lengths=lengths)
-    return len(paths)
+    return {"frames": frames, "positions": positions, "lengths": lengths}
+
+
+def _write_shard(path: Path, arrays: dict) -> int:
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
+    return len(arrays["lengths"])
 
 
 def default_cache_dir(root) -> Path:
     return Path(root) / ".asl-train-cache"
 
 
-def prepare(data: Data, cache_dir=None, workers: int | None = None, progress: bool = True) -> list[Path]:
-    """Build (or reuse, or resume) the feature cache; returns the shard files in order."""
+def prepare(data: Data, cache_dir=None, workers: int | None = None, progress: bool = True,
+            engine: str = "auto", address: str | None = None, send_files: bool = False) -> list[Path]:
+    """Build (or reuse, or resume) the feature cache; returns the shard files in order.
+
+    Shards are computed where `engine` / `address` say (`train.engine`: an embedded local
+    Dask cluster by default, a running one at `address`) and written here, atomically.
+    """
     from tqdm import tqdm
+
+    from . import engine as eng
 
     cache = Path(cache_dir) if cache_dir else default_cache_dir(data.root)
     try:
@@ -108,23 +129,30 @@ def prepare(data: Data, cache_dir=None, workers: int | None = None, progress: bo
         path = cache / f"shard-{_shard_key(data.root, rows)}.npz"
         shards.append(path)
         if not path.is_file():
-            jobs.append((str(data.root), [s.path for s in rows], str(path)))
+            jobs.append((path, [s.path for s in rows]))
             todo += len(rows)
     if not jobs:
         return shards
-    workers = workers or min(len(jobs), os.cpu_count() or 1)
+    workers = workers or min(len(jobs), eng.available_cores())
+    # One shard, or one worker: this process (no workers to start), as before the engine.
+    kind = eng.resolve(engine, address, workers, len(jobs), small_job=2)
+    root = str(data.root)
+
+    def args():  # a generator: shipped bytes are read a window of shards at a time
+        for _, paths in jobs:
+            if send_files and kind == "dask":
+                yield root, paths, [(data.root / p).read_bytes() for p in paths]
+            else:
+                yield root, paths
+
     bar = tqdm(total=todo, desc="prepare", unit="seq", disable=not progress, file=sys.stderr,
                initial=0, dynamic_ncols=True)
     try:
-        if workers <= 1 or len(jobs) == 1:
-            for job in jobs:
-                bar.update(_compute_shard(job))
-        else:
-            # spawn: the parent may already hold TensorFlow's threads, which fork would copy half-alive
-            ctx = multiprocessing.get_context("spawn")
-            with ctx.Pool(workers) as pool:
-                for n in pool.imap_unordered(_compute_shard, jobs):
-                    bar.update(n)
+        with eng.open_runner(kind, workers, address, quiet=False) as runner:
+            for i, arrays in runner.results(_shard_features, args()):
+                if isinstance(arrays, eng.Lost):
+                    raise UserError(f"prepare: shard {jobs[i][0].name} was lost: {arrays.reason}")
+                bar.update(_write_shard(jobs[i][0], arrays))
     except BaseException:
         bar.leave = False  # erase the bar: the error message stands alone
         raise

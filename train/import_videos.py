@@ -6,10 +6,14 @@
 (`asl_live.sources.video_landmarks`, i.e. `HolisticExtractor`), so imported
 data matches what the app sees live.
 
-- Parallel: a process pool, one worker per core by default (`--jobs`); each
-  worker runs one video at a time through a fresh Holistic graph (tracking
-  must not carry over from one video to the next). Only the main process
-  writes to the dataset.
+- Parallel, on one machine or a cluster (`train.engine`): by default an
+  embedded local Dask cluster, one worker process per core (`--jobs`); with
+  `--address` (or `DASK_SCHEDULER_ADDRESS`) a running Dask cluster. Each worker
+  runs one video at a time through a fresh Holistic graph (tracking must not
+  carry over from one video to the next; the worker process, its MediaPipe
+  import and model files stay loaded across videos). Workers return landmarks;
+  only this process writes to the dataset, so a task retried after its worker
+  died cannot write twice.
 - Resumable: a video's sequence id is derived from its path relative to SRC
   and its size, so a second run skips everything already in train.csv and an
   interruption (Ctrl-C, kill) loses at most the last uncommitted batch, which
@@ -25,7 +29,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,10 +39,13 @@ from asl_live.errors import UserError, run_main
 from asl_live.gislr import Dataset, gislr_name, writable_folder
 from asl_live.layout import hands_visible
 
+from . import engine as eng
 from .importing import BatchWriter, stable_id
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"}
 EXIT_SOME_FAILED = 1
+# Below this many videos `--engine auto` runs them in this process: see SMALL_JOB in BENCHMARKS.md.
+SMALL_JOB = 2
 
 
 @dataclass(frozen=True)
@@ -73,41 +79,40 @@ def find_videos(src: str | os.PathLike) -> list[Video]:
     return out
 
 
-def _init_worker() -> None:
-    from asl_live.extract import quiet_native_logs
-
-    verbose = os.environ.get("ASL_LIVE_VERBOSE") == "1"
-    quiet_native_logs(verbose)
-    if not verbose:
-        # MediaPipe/absl and FFmpeg write straight to fd 2 from C++, past any env setting;
-        # a worker reports its failures as return values, so its stderr is only that noise.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
+@dataclass(frozen=True)
+class Extracted:
+    """What a worker sends back for one video: landmarks, or the reason there are none."""
+    frames: np.ndarray | None
+    reason: str | None
+    seconds: float   # time the worker spent on it (the engine-overhead benchmark uses it)
 
 
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+def _extract(path: str, data: bytes | None = None) -> Extracted:
+    """Worker: one video through Holistic. Never raises, so one bad file stops nothing."""
+    import time
 
-
-def _extract(path: str):
-    """Worker: (frames, None) or (None, reason). Never raises, so one bad file stops nothing."""
     from asl_live.sources import video_landmarks
 
+    from .engine import LocalCopy
+
+    t0 = time.perf_counter()
+
+    def failed(reason):
+        return Extracted(None, reason, time.perf_counter() - t0)
+
+    copy = LocalCopy(path, data)
     try:
-        frames, _fps = video_landmarks(path, progress=False)
-    except UserError as e:
-        return None, str(e)
-    except Exception as e:  # a decoder or MediaPipe failure on one file
-        return None, f"{type(e).__name__}: {e}"
+        with copy as local:
+            frames, _fps = video_landmarks(local, progress=False)
+    except UserError as e:  # a shipped file's message names its temporary copy: name the original
+        return failed(str(e).replace(copy.local, path) if copy.local else str(e))
+    except Exception as e:  # a decoder or MediaPipe failure on one file; a missing file on a worker
+        return failed(f"{type(e).__name__}: {e}")
     if frames is None or len(frames) == 0:
-        return None, "no frames could be decoded"
+        return failed("no frames could be decoded")
     if not hands_visible(frames).any():
-        return None, f"no hand seen in any of its {len(frames)} frames"
-    return np.asarray(frames, dtype=np.float32), None
+        return failed(f"no hand seen in any of its {len(frames)} frames")
+    return Extracted(np.asarray(frames, dtype=np.float32), None, time.perf_counter() - t0)
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -124,7 +129,8 @@ def parse_shard(text: str) -> tuple[int, int]:
 def import_videos(src, out, participant: int = 0, jobs: int | None = None,
                   keep_names: bool = False, progress: bool = True, limit: int | None = None,
                   sign: str | None = None, shard: tuple[int, int] | None = None,
-                  reuse: str | os.PathLike | None = None) -> dict:
+                  reuse: str | os.PathLike | None = None, engine: str = "auto",
+                  address: str | None = None, send_files: bool = False) -> dict:
     """Import the videos under `src` into the dataset at `out`; returns a summary dict.
 
     `sign` labels every video with that one name (e.g. "unknown" for clips of
@@ -132,8 +138,9 @@ def import_videos(src, out, participant: int = 0, jobs: int | None = None,
     i-th, in name order (a reproducible split of one folder into n parts).
     `reuse` is a dataset these same videos were imported into before: their
     landmarks are taken from there instead of running MediaPipe again.
+    `engine`, `address`, `send_files`: where the extraction runs (`train.engine`).
     """
-    import multiprocessing as mp
+    import time
 
     from tqdm import tqdm
 
@@ -144,7 +151,13 @@ def import_videos(src, out, participant: int = 0, jobs: int | None = None,
         videos = videos[:limit]
     dataset = Dataset(writable_folder(out, "dataset folder"))  # a wrong --out fails before any work
     failed: list[tuple[str, str]] = []
-    added = 0
+    added = frames_done = 0
+    worker_seconds = 0.0
+    summary = {"engine": None, "startup_s": 0.0}
+
+    def label(v: Video) -> str:
+        return sign or (v.sign if keep_names else gislr_name(v.sign))
+
     # A video costs about a second to extract; committing each one costs milliseconds.
     with BatchWriter(dataset, every=1) as writer:
         todo = [v for v in videos if not writer.has(stable_id(v.key))]
@@ -153,33 +166,44 @@ def import_videos(src, out, participant: int = 0, jobs: int | None = None,
             earlier = Dataset(reuse)
             known = {s.sequence_id: s for s in earlier.samples()}
             for v in [v for v in todo if stable_id(v.key) in known]:
-                name = sign or (v.sign if keep_names else gislr_name(v.sign))
-                writer.add(earlier.read(known[stable_id(v.key)]), name, participant, stable_id(v.key))
+                writer.add(earlier.read(known[stable_id(v.key)]), label(v), participant, stable_id(v.key))
                 added += 1
                 todo.remove(v)
-        jobs = max(1, min(jobs or available_cores(), len(todo) or 1))
-        bar = tqdm(total=len(todo), desc="import-videos", unit="video", disable=not progress, file=sys.stderr)
-        # spawn, not fork: the caller may hold threads (TensorFlow, tqdm) that fork would copy half-way
-        with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_init_worker) as pool:
-            futures = {pool.submit(_extract, str(v.path)): v for v in todo}
+        t0 = time.monotonic()
+        if todo:
+            jobs = max(1, min(jobs or eng.available_cores(), len(todo)))
+            kind = eng.resolve(engine, address, jobs, len(todo), SMALL_JOB)
+            bar = tqdm(total=len(todo), desc="import-videos", unit="video", disable=not progress,
+                       file=sys.stderr, dynamic_ncols=True)
             try:
-                for fut in as_completed(futures):
-                    v = futures[fut]
-                    frames, reason = fut.result()
-                    if frames is None:
-                        failed.append((v.rel, reason))
-                    else:
-                        name = sign or (v.sign if keep_names else gislr_name(v.sign))
-                        writer.add(frames, name, participant, stable_id(v.key))
-                        added += 1
-                    bar.update(1)
+                with eng.open_runner(kind, jobs, address) as runner:
+                    summary.update(engine=eng.describe(runner), startup_s=getattr(runner, "startup_s", 0.0))
+                    # A generator: the runner submits a window at a time, so shipped bytes are
+                    # read only as workers become free, never the whole corpus at once.
+                    args = (((str(v.path), v.path.read_bytes()) if send_files and kind == "dask"
+                             else (str(v.path),)) for v in todo)
+                    for i, got in runner.results(_extract, args):
+                        v = todo[i]
+                        if isinstance(got, eng.Lost):
+                            failed.append((v.rel, got.reason))
+                        elif got.frames is None:
+                            failed.append((v.rel, got.reason))
+                            worker_seconds += got.seconds
+                        else:
+                            writer.add(got.frames, label(v), participant, stable_id(v.key))
+                            added += 1
+                            frames_done += len(got.frames)
+                            worker_seconds += got.seconds
+                        bar.set_postfix_str(eng.progress_line(frames_done, t0), refresh=False)
+                        bar.update(1)
             except BaseException:
-                for f in futures:
-                    f.cancel()
+                bar.leave = False  # erase the bar: the error message stands alone
                 raise
             finally:
                 bar.close()
-    return {"added": added, "skipped": skipped, "failed": failed, "out": str(out)}
+    summary.update(added=added, skipped=skipped, failed=failed, out=str(out), frames=frames_done,
+                   seconds=time.monotonic() - t0, worker_seconds=worker_seconds)
+    return summary
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -192,7 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("src", help="folder of videos")
     p.add_argument("--out", required=True, help="dataset folder to create or extend")
     p.add_argument("--participant", type=int, default=0, help="participant id for these videos (default 0)")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="worker processes on this machine (default: one per core; a cluster at --address "
+                        "has the workers it was started with)")
     p.add_argument("--keep-names", action="store_true",
                    help="keep file names as sign names (default: GISLR spelling, 'thank you' -> thankyou)")
     p.add_argument("--sign", default=None,
@@ -205,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "there instead of running MediaPipe again (e.g. to import them under --sign unknown)")
     p.add_argument("--limit", type=int, default=None, help="import only the first N videos (in name order)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    eng.add_arguments(p, "--jobs")
     return p
 
 
@@ -217,9 +244,10 @@ def main(argv=None) -> int:
         raise UserError(f"--sign {args.sign!r}: a sign name is one word without commas")
     s = import_videos(args.src, args.out, args.participant, args.jobs, args.keep_names,
                       progress=not args.quiet, limit=args.limit, sign=args.sign, shard=shard,
-                      reuse=args.reuse)
+                      reuse=args.reuse, engine=args.engine, address=args.address, send_files=args.send_files)
+    where = f" on {s['engine']}" if s["engine"] else ""
     print(f"import-videos: {s['added']} videos added, {s['skipped']} already there, "
-          f"{len(s['failed'])} not imported -> {s['out']}", file=sys.stderr)
+          f"{len(s['failed'])} not imported -> {s['out']}{where}", file=sys.stderr)
     for rel, reason in s["failed"]:
         print(f"  not imported: {rel}: {reason}", file=sys.stderr)
     return EXIT_SOME_FAILED if s["failed"] else 0
