@@ -195,8 +195,8 @@ def main() -> int:
         if not args.videos:
             p.error("--dpan needs --videos")
         dpan = Source(args.dpan, cache, "dpan")
-        unknown = (dpan, dpan_unknown(dpan, Path(args.videos), set(trad_signs) | set(TEST_SIGNS)), None)
-        unknown = (dpan, unknown[1], ["unknown"] * len(unknown[1]))
+        idx = dpan_unknown(dpan, Path(args.videos), set(trad_signs) | set(TEST_SIGNS))
+        unknown = (dpan, idx, ["unknown"] * len(idx))
     people = np.unique(gislr.participants)
     groups = np.array_split(people, min(args.folds, len(people)))
     results_path = work / "results.jsonl"
