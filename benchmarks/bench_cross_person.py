@@ -112,7 +112,7 @@ def repicture(frames: np.ndarray, kind) -> np.ndarray:
     return np.where(seen, out, 0).astype(np.float32)
 
 
-def train_predict(recipe: dict, parts: list[tuple[Source, np.ndarray, list[str]]], test: tuple[Source, np.ndarray],
+def train_predict(recipe: str, parts: list[tuple[Source, np.ndarray, list[str]]], test: tuple[Source, np.ndarray],
                   signs: list[str], work: Path, epochs: int | None, seed: int):
     """Train on the given (source, indices, labels) parts, return (probabilities on test, seconds)."""
     import keras
