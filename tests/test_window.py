@@ -187,16 +187,26 @@ def test_cli_without_a_display_exits_2_with_one_line():
     assert res.stdout == ""
 
 
-def test_cli_shows_the_real_window_until_the_video_ends(xvfb, tiny_model, tmp_path):
-    model, labels = tiny_model
+def _start_app_window(xvfb, client, model, labels, *extra):
+    """`asl-live --video CLIP` in a real window on the test display: (process, its window)."""
     proc = subprocess.Popen([sys.executable, "-m", "asl_live", "--video", str(CLIP), "--model", str(model),
-                             "--labels", str(labels)], env=xvfb.env(), text=True,
+                             "--labels", str(labels), *extra], env=xvfb.env(), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).parent.parent)
     try:
+        assert wait_for(lambda: client.windows("asl-live") or proc.poll() is not None, 60)
+        assert proc.poll() is None, proc.stderr.read()
+        return proc, client.windows("asl-live")[0]
+    except BaseException:
+        proc.kill()
+        raise
+
+
+def test_cli_shows_the_real_window_until_the_video_ends(xvfb, tiny_model, tmp_path):
+    model, labels = tiny_model
+    proc = None
+    try:
         with XClient(xvfb.display) as client:
-            assert wait_for(lambda: client.windows("asl-live") or proc.poll() is not None, 60)
-            assert proc.poll() is None, proc.stderr.read()
-            win = client.windows("asl-live")[0]
+            proc, win = _start_app_window(xvfb, client, model, labels)
             ox, oy = client.origin(win)
             pill = set(STATUS_COLOURS.values())
 
@@ -208,7 +218,7 @@ def test_cli_shows_the_real_window_until_the_video_ends(xvfb, tiny_model, tmp_pa
             cv2.imwrite(str(tmp_path / "app.png"), xvfb.screenshot())
         out, err = proc.communicate(timeout=120)  # the video ends, the window closes by itself
     finally:
-        if proc.poll() is None:
+        if proc is not None and proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
     assert out == "" and "Traceback" not in err
@@ -240,14 +250,10 @@ def test_cli_window_shows_provisional_labels_then_the_transcript(xvfb, tiny_mode
     mask = _transcript_mask([final])
     assert mask.sum() > 200
     shots = Path(os.environ.get("ASL_LIVE_TEST_SHOTS", tmp_path))  # set it to keep the screenshots
-    proc = subprocess.Popen([sys.executable, "-m", "asl_live", "--video", str(CLIP), "--model", str(model),
-                             "--labels", str(labels), "--threshold", "0"], env=xvfb.env(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).parent.parent)
+    proc = None
     try:
         with XClient(xvfb.display) as client:
-            assert wait_for(lambda: client.windows("asl-live") or proc.poll() is not None, 60)
-            assert proc.poll() is None, proc.stderr.read()
-            win = client.windows("asl-live")[0]
+            proc, win = _start_app_window(xvfb, client, model, labels, "--threshold", "0")
             ox, oy = client.origin(win)
             client.move_pointer(1279, 959)  # out of the picture
             seen = {}
@@ -274,7 +280,7 @@ def test_cli_window_shows_provisional_labels_then_the_transcript(xvfb, tiny_mode
             cv2.imwrite(str(shots / "window_transcript.png"), seen["transcript"])
         out, err = proc.communicate(timeout=120)
     finally:
-        if proc.poll() is None:
+        if proc is not None and proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
     assert out == "" and "Traceback" not in err
