@@ -43,6 +43,8 @@ from keras import layers, ops
 
 from asl_live.layout import LEFT_HAND, POSE, RIGHT_HAND
 
+from .augment import mirror_permutation
+
 # Pose landmarks used as the body frame.
 NOSE, LEFT_SHOULDER, RIGHT_SHOULDER = 0, 11, 12
 # Hand landmarks: the wrist and the base of the middle finger (palm length).
@@ -76,8 +78,6 @@ class BodyFeatures(layers.Layer):
         self.part_rows = {p: [int(r) for r in rows] for p, rows in part_rows.items()}
         rows = np.concatenate([np.asarray(r) for r in self.part_rows.values()])
         if mirror_columns is None:
-            from .augment import mirror_permutation
-
             try:
                 mirror_columns = mirror_permutation(rows)
             except ValueError:  # a selection without both sides (one hand only): never mirrored
