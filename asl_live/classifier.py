@@ -12,6 +12,7 @@ have nothing else (it costs seconds of import time and megabytes of memory).
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,8 +96,7 @@ class Classifier:
         try:
             # The runtime's default is one thread; a sign is classified while Holistic waits for
             # the next frame, so the other cores are free (2 threads: 3.0 -> 2.0 ms on 2 cores).
-            threads = max(1, min(4, os.cpu_count() or 1))
-            self._interpreter = interpreter_class()(model_path=str(model_path), num_threads=threads)
+            self._load(max(1, min(4, os.cpu_count() or 1)))
         except (ValueError, RuntimeError) as e:
             raise UserError(f"{model_path}: the TFLite runtime cannot load it "
                             f"({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
@@ -107,7 +107,6 @@ class Classifier:
                               for k, v in sigs.items()) or "none"
             raise UserError(f"{model_path}: expected signature {SIGNATURE}(inputs) -> outputs "
                             f"(GISLR contract), found {found}")
-        self._runner = self._interpreter.get_signature_runner(SIGNATURE)
         in_detail = self._runner.get_input_details()["inputs"]
         if in_detail["dtype"] != np.float32 or len(in_detail["shape"]) != 3 or \
                 tuple(in_detail["shape"][1:]) != (ROWS_PER_FRAME, DIMS):
@@ -129,6 +128,24 @@ class Classifier:
         from .calibration import rule_for_model
 
         self.rule = rule_for_model(model_path, self.num_classes, threshold, warn)
+
+    def _load(self, threads: int) -> None:
+        self._interpreter = interpreter_class()(model_path=str(self.model_path), num_threads=threads)
+        # The runner only where the signature exists: its absence gets its own message below.
+        has = SIGNATURE in self._interpreter.get_signature_list()
+        self._runner = self._interpreter.get_signature_runner(SIGNATURE) if has else None
+
+    def twin(self, threads: int = 1) -> "Classifier":
+        """The same model, labels and rule on an interpreter of its own, for another thread.
+
+        A TFLite interpreter must not be invoked from two threads at once: the window
+        guesses in its drawing thread while the pipeline's thread classifies finished
+        signs. One thread by default, so guesses leave the other cores to Holistic.
+        """
+        twin = copy.copy(self)
+        twin._load(threads)
+        twin._invoke(np.zeros((16, ROWS_PER_FRAME, DIMS), np.float32))  # the first invoke allocates
+        return twin
 
     def _invoke(self, frames: np.ndarray) -> np.ndarray:
         # The signature runner resizes the input tensor to this call's frame count.

@@ -112,19 +112,23 @@ class Recognizer:
 
     def __init__(self, classifier: Classifier, clip: bool = False, segmenter: Segmenter | None = None,
                  times: StageTimes | None = None, clock: Callable[[], float] | None = None,
-                 provisional_every: int = 0, provisional_min_s: float = PROVISIONAL_MIN_S):
+                 provisional_every: int = 0, provisional_min_s: float = PROVISIONAL_MIN_S,
+                 guess_here: bool = True):
         self.classifier = classifier
         self.clip = clip
         self.segmenter = segmenter or Segmenter()
         self.times = times or StageTimes()
         self.clock = clock  # live sources: seconds on the source's clock, for latency
         # Provisional labels (0 = off): the sign in progress classified at most every
-        # `provisional_every` source frames and `provisional_min_s` seconds, in the caller's
-        # thread, so never more than one classification is in flight and a slow machine
-        # spends at most one classification per interval on guesses.
+        # `provisional_every` source frames and `provisional_min_s` seconds, so a slow machine
+        # spends at most one classification per interval on guesses. `guess_here`: classified
+        # in `push` (`provisional`); else only a copy of the frames is taken (`guess_frames`)
+        # for the consumer's thread to classify, so that this thread does what headless does.
         self.provisional_every = provisional_every
         self.provisional_min_s = provisional_min_s
+        self.guess_here = guess_here
         self.provisional: Prediction | None = None  # the latest guess for the sign in progress
+        self.guess_frames: np.ndarray | None = None  # a guess due now, not classified (guess_here off)
         self._prov_index: int | None = None
         self._prov_time = -float("inf")
         self._clip_frames: list[np.ndarray] = []
@@ -142,6 +146,7 @@ class Recognizer:
     def push(self, item: Item, frame: np.ndarray) -> Recognition | None:
         """Feed one frame; a Recognition when a sign (or a replayed sequence in clip mode) ended."""
         self._origin = item.origin
+        self.guess_frames = None
         if self.clip:
             if self._clip_start is None:
                 self._clip_start = (item.index, item.t)
@@ -169,6 +174,10 @@ class Recognizer:
             return
         frames = self.segmenter.so_far()
         if len(frames) < PROVISIONAL_MIN_FRAMES:
+            return
+        if not self.guess_here:
+            self.guess_frames = frames.copy()  # so_far() is a view that the next push overwrites
+            self._prov_index, self._prov_time = index, t0
             return
         self.provisional = self.classifier(frames)
         self._prov_index, self._prov_time = index, time.perf_counter()
@@ -204,6 +213,7 @@ class Step:
     recognition: Recognition | None   # a sign ended on this step
     provisional: Prediction | None    # the latest guess for the sign in progress, if any
     state: str                        # the recognizer's state after this frame
+    guess_frames: np.ndarray | None = None  # the sign so far, to guess from (Recognizer.guess_here off)
 
 
 def steps(source: Source, recognizer: Recognizer, landmarks: Landmarks,
@@ -218,7 +228,7 @@ def steps(source: Source, recognizer: Recognizer, landmarks: Landmarks,
         if on_frame is not None:
             on_frame(item, frame)
         rec = recognizer.push(item, frame)
-        yield Step(item, frame, rec, recognizer.provisional, recognizer.state)
+        yield Step(item, frame, rec, recognizer.provisional, recognizer.state, recognizer.guess_frames)
     yield Step(None, None, recognizer.finish(), None, recognizer.state)
 
 
@@ -365,11 +375,19 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
     When drawing falls behind (live input, or recorded input late on its frame rate)
     the newest processed frame is shown and the skipped steps only update the HUD.
     Provisional labels are switched on here (segmented mode) if the caller chose no rate.
+    They are classified in this (drawing) thread, on an interpreter of their own: the
+    worker thread only copies the frames so far when a guess is due, so it does the same
+    work as headless, and Holistic keeps its pace.
     """
     from .overlay import HUD, render
 
     if not recognizer.provisional_every and not recognizer.clip:
         recognizer.provisional_every = PROVISIONAL_EVERY
+    guesser = None
+    if recognizer.provisional_every and not recognizer.clip:
+        recognizer.guess_here = False
+        guesser = recognizer.classifier.twin()
+    guess_due: np.ndarray | None = None
     times = recognizer.times
     hud = HUD(status="no hands", source=source.name)
     pace = None if source.live or not realtime else 1.0 / max(source.fps, 1.0)
@@ -389,7 +407,7 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
         return key
 
     def apply(step: Step) -> None:
-        nonlocal recognised_until
+        nonlocal recognised_until, guess_due
         now = time.perf_counter()
         rec = step.recognition
         if rec is not None:
@@ -400,8 +418,22 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
                 hud.transcript = (hud.transcript + [rec.prediction.sign])[-transcript_len:]
             recognised_until = now + recognised_hold_s
         signing = step.state == "signing"
-        hud.provisional = step.provisional if signing else None
+        if rec is not None or not signing:
+            hud.provisional, guess_due = None, None  # the guesses were for a sign that has ended
+        elif step.guess_frames is not None:
+            guess_due = step.guess_frames  # of several steps applied at once, the newest wins
+        elif guesser is None:
+            hud.provisional = step.provisional
         hud.status = step.state if signing or now >= recognised_until else "recognised"
+
+    def guess() -> None:
+        """Classify the sign so far, if a guess is due (at most one per provisional interval)."""
+        nonlocal guess_due
+        if guess_due is not None:
+            t0 = time.perf_counter()
+            hud.provisional = guesser(guess_due)
+            times.add("provisional", time.perf_counter() - t0)
+            guess_due = None
 
     def handle(key, image, frame) -> bool:
         """React to a key; False to quit."""
@@ -444,6 +476,7 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
             apply(step)
             if step.item is None:
                 return True
+            guess()
             image, frame = step.item.image, step.frame
             if pace is not None:
                 wait = last_shown + pace - time.perf_counter()

@@ -77,6 +77,27 @@ def test_a_time_bound_limits_guesses_too(clip_landmarks, classifier):
     assert none == []
 
 
+def test_guesses_left_to_another_thread_are_due_at_the_same_frames_and_give_the_same_answers(
+        clip_landmarks, classifier):
+    """The window's way: the pipeline thread only copies the frames so far; a twin interpreter guesses."""
+    frames, _ = clip_landmarks
+    _, here = guesses(frames, classifier, provisional_every=5, provisional_min_s=0.0)
+    recognizer = Recognizer(classifier, provisional_every=5, provisional_min_s=0.0, guess_here=False)
+    # Each Step's copy must survive the pushes after it: keep them all, then classify.
+    due = [(s.item.index, s.guess_frames) for s in steps(Frames(frames), recognizer, Landmarks())
+           if s.guess_frames is not None]
+    assert recognizer.provisional is None  # nothing was classified in the pipeline's thread
+    assert [i for i, _ in due] == [i for i, _ in here]
+    twin = classifier.twin()
+    assert twin._interpreter is not classifier._interpreter
+    for (i, f), (_, p) in zip(due, here):
+        start = i + 1 - len(f)
+        np.testing.assert_array_equal(f, frames[start:i + 1])
+        g = twin(f)
+        assert g.sign == p.sign and g.score == pytest.approx(p.score, abs=1e-6)
+        np.testing.assert_allclose(twin.probabilities(f), classifier.probabilities(f), atol=1e-6)
+
+
 def test_ahead_runs_ahead_in_a_thread_and_hands_errors_over():
     produced = []
 
