@@ -7,6 +7,7 @@ handed in is always the unmirrored one the model saw.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -18,6 +19,25 @@ from .layout import FACE, LEFT_HAND, LIPS_FACE_INDEX, POSE, RIGHT_HAND
 
 if TYPE_CHECKING:  # the classifier module loads a TFLite runtime; the overlay only reads its results
     from .classifier import Prediction
+
+
+class Readout:
+    """When the HUD's numbers (FPS, stage times) may change: at most every `every_s` seconds.
+
+    Numbers that change 25 times a second cannot be read, and a HUD that did not change
+    is not drawn again (`_hud_layer`).
+    """
+
+    def __init__(self, every_s: float = 0.5):
+        self.every_s = every_s
+        self._last = -float("inf")
+
+    def due(self) -> bool:
+        now = time.perf_counter()
+        if now - self._last < self.every_s:
+            return False
+        self._last = now
+        return True
 
 
 @dataclass
@@ -228,10 +248,10 @@ def _bar(img, x, y, w, h, frac, colour) -> None:
     cv2.rectangle(img, (x, y), (x + w, y + h), (200, 200, 200), 1)
 
 
-def _draw_top_bar(img, hud: HUD, k: float) -> None:
+def _draw_top_bar(img, hud: HUD, k: float, shade) -> None:
     W = img.shape[1]
     bar_h = int(TOP_BAR_H * k)
-    _shade(img, 0, 0, W, bar_h)
+    shade(img, 0, 0, W, bar_h)
     # Status pill: the one thing a signer glances at, in a colour that says it.
     label = hud.status.upper()
     colour = STATUS_COLOURS.get(hud.status, GREY)
@@ -255,15 +275,15 @@ def _draw_top_bar(img, hud: HUD, k: float) -> None:
         stages = "   ".join(f"{name} {ms:.1f} ms" for name, ms in hud.stage_ms.items())
         sc = _fit_scale(stages, 0.5 * k, 1, W - int(30 * k))
         sw = _text_width(stages, sc)
-        _shade(img, W - sw - int(20 * k), bar_h, W, bar_h + int(26 * k))
+        shade(img, W - sw - int(20 * k), bar_h, W, bar_h + int(26 * k))
         _text(img, stages, (W - sw - int(10 * k), bar_h + int(19 * k)), sc, GREY, 1)
 
 
-def _draw_result_panel(img, hud: HUD, k: float) -> None:
+def _draw_result_panel(img, hud: HUD, k: float, shade) -> None:
     H, W = img.shape[:2]
     panel_h = int(PANEL_H * k)
     top = H - panel_h
-    _shade(img, 0, top, W, H, keep=0.25)
+    shade(img, 0, top, W, H, keep=0.25)
     margin = int(16 * k)
     split = int(W * 0.62)  # left: the answer; right: its top-3
     guess = _shown_guess(hud)
@@ -320,7 +340,7 @@ def _provisional_word(img, sign: str, x: int, baseline: int, max_w: int, k: floa
 TRANSCRIPT_SCALE = 1.4  # at 720 pixels high: ~30-pixel capitals, readable across a room
 
 
-def _draw_transcript(img, words: list[str], guess: str | None, k: float) -> None:
+def _draw_transcript(img, words: list[str], guess: str | None, k: float, shade) -> None:
     """The running sentence, newest words that fit, centred just above the result panel.
 
     A guess for the sign in progress ends it, amber with a "?", as live captions
@@ -350,7 +370,7 @@ def _draw_transcript(img, words: list[str], guess: str | None, k: float) -> None
     bottom = H - int(PANEL_H * k) - int(8 * k)
     baseline = bottom - base - int(10 * k)
     x = (W - total) // 2
-    _shade(img, x - int(14 * k), baseline - cap - int(12 * k), x + total + int(14 * k), bottom, keep=0.2)
+    shade(img, x - int(14 * k), baseline - cap - int(12 * k), x + total + int(14 * k), bottom, keep=0.2)
     for (word, colour), w in shown:
         _text(img, word, (x, baseline), sc, colour, th)
         x += w + gap
@@ -380,7 +400,7 @@ def _draw_history(img, history: list[str], y: int, margin: int, k: float) -> Non
         _text(img, word, (x + pad, y + h - int(10 * k)), sc, WHITE, 1)
 
 
-def _draw_banner(img, text: str, k: float, colour) -> None:
+def _draw_banner(img, text: str, k: float, colour, shade) -> None:
     H, W = img.shape[:2]
     th = max(2, round(3 * k))
     sc = _fit_scale(text, 1.5 * k, th, W - int(120 * k))
@@ -389,9 +409,69 @@ def _draw_banner(img, text: str, k: float, colour) -> None:
     cx, cy = W // 2, int(110 * k) + tht
     pad = int(24 * k)
     x0, y0, x1, y1 = cx - tw // 2 - pad, cy - tht - pad, cx + tw // 2 + pad, cy + base + pad
-    _shade(img, x0, y0, x1, y1, keep=0.2)
+    shade(img, x0, y0, x1, y1, keep=0.2)
     cv2.rectangle(img, (x0, y0), (x1, y1), colour, max(2, round(3 * k)), cv2.LINE_AA)
     _text(img, text, (cx - tw // 2, cy), sc, WHITE, th)
+
+
+def _prediction_key(p: "Prediction | None"):
+    return None if p is None else (p.sign, p.score, tuple(p.top))
+
+
+def _hud_key(hud: HUD, size: tuple[int, int]) -> tuple:
+    """Everything the HUD's drawing reads, as it is printed (so an unchanged readout is a hit)."""
+    return (size, hud.status, hud.source, hud.mirrored, f"{hud.fps:5.1f}" if hud.fps > 0 else None,
+            tuple((name, f"{ms:.1f}") for name, ms in hud.stage_ms.items()),
+            _prediction_key(hud.last), _prediction_key(hud.provisional), tuple(hud.history),
+            tuple(hud.transcript), hud.banner)
+
+
+@dataclass
+class _Layer:
+    """The HUD drawn once on black: what `render` lays over every picture until the HUD changes."""
+    key: tuple
+    shades: list[tuple]   # the rectangles to darken first: (x0, y0, x1, y1, keep)
+    image: np.ndarray     # uint8[H, W, 3]: text, bars, chips
+    mask: np.ndarray      # uint8[H, W]: where the HUD drew
+
+
+_last_layer: _Layer | None = None  # one: the window draws from one thread, and the HUD changes rarely
+
+
+def _hud_layer(hud: HUD, size: tuple[int, int]) -> _Layer:
+    """The HUD's layer, drawn again only when what it shows changed.
+
+    Text is most of the drawing's cost (anti-aliased Hershey glyphs, ~1.5 ms a picture at
+    960x720); on a picture whose HUD did not change, darkening its boxes and one masked
+    copy cost ~0.3 ms. Edges blend with black instead of the darkened picture beneath:
+    the HUD sits only on boxes darkened to a quarter or a third, where that does not show.
+    Pixels the HUD draws pure black (text on a light status pill) show the darkened
+    picture instead, which reads the same.
+    """
+    global _last_layer
+    key = _hud_key(hud, size)
+    if _last_layer is not None and _last_layer.key == key:
+        return _last_layer
+    W, H = size
+    k = H / 720
+    shades: list[tuple] = []
+
+    def shade(img, x0, y0, x1, y1, keep=0.35):
+        shades.append((x0, y0, x1, y1, keep))
+
+    layer = np.zeros((H, W, 3), np.uint8)
+    _draw_top_bar(layer, hud, k, shade)
+    _draw_result_panel(layer, hud, k, shade)
+    guess = _shown_guess(hud)
+    _draw_transcript(layer, hud.transcript, guess.sign if guess is not None else None, k, shade)
+    colour = STATUS_COLOURS.get(hud.status, GREY)
+    if hud.banner:
+        _draw_banner(layer, hud.banner, k, colour, shade)
+    elif hud.status == "paused":
+        _draw_banner(layer, "paused - space to resume", k, colour, shade)
+    _, mask = cv2.threshold(cv2.cvtColor(layer, cv2.COLOR_BGR2GRAY), 0, 255, cv2.THRESH_BINARY)
+    _last_layer = _Layer(key, shades, layer, mask)
+    return _last_layer
 
 
 def render(image: np.ndarray | None, frame: np.ndarray | None, hud: HUD,
@@ -404,16 +484,10 @@ def render(image: np.ndarray | None, frame: np.ndarray | None, hud: HUD,
     canvas, (x, y, w, h) = _place_image(image, size, hud.mirrored)
     if frame is not None:
         draw_landmarks(canvas[y:y + h, x:x + w], np.asarray(frame, dtype=np.float32), hud.mirrored)
-    k = size[1] / 720
     if hud.status == "paused":
         _shade(canvas, 0, 0, size[0], size[1], keep=0.6)
-    _draw_top_bar(canvas, hud, k)
-    _draw_result_panel(canvas, hud, k)
-    guess = _shown_guess(hud)
-    _draw_transcript(canvas, hud.transcript, guess.sign if guess is not None else None, k)
-    colour = STATUS_COLOURS.get(hud.status, GREY)
-    if hud.banner:
-        _draw_banner(canvas, hud.banner, k, colour)
-    elif hud.status == "paused":
-        _draw_banner(canvas, "paused - space to resume", k, colour)
+    layer = _hud_layer(hud, size)
+    for box in layer.shades:
+        _shade(canvas, *box)
+    cv2.copyTo(layer.image, layer.mask, canvas)
     return canvas

@@ -379,7 +379,7 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
     worker thread only copies the frames so far when a guess is due, so it does the same
     work as headless, and Holistic keeps its pace.
     """
-    from .overlay import HUD, render
+    from .overlay import HUD, Readout, render
 
     if not recognizer.provisional_every and not recognizer.clip:
         recognizer.provisional_every = PROVISIONAL_EVERY
@@ -394,10 +394,13 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
     last_shown = time.perf_counter()
     recognised_until = 0.0
     fps = 0.0
+    readout = Readout()
 
     def show(image, frame) -> str | None:
         t0 = time.perf_counter()
-        hud.stage_ms = dict(times.ms)  # a copy: the worker thread adds stages while this one draws
+        if readout.due():
+            hud.fps = fps
+            hud.stage_ms = dict(times.ms)  # a copy: the worker thread adds stages while this one draws
         picture = render(image, frame, hud)
         t1 = time.perf_counter()
         key = window.show(picture)
@@ -486,7 +489,6 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
             dt = now - last_shown
             last_shown = now
             fps = (1.0 / dt if fps == 0.0 else fps + 0.1 * (1.0 / dt - fps)) if dt > 0 else fps
-            hud.fps = fps
             if not handle(show(image, frame), image, frame):
                 return False
 

@@ -152,16 +152,19 @@ def open_view(headless: bool):
 
 def window_drawer(window, source_name: str) -> Callable:
     """on_frame callback: draws camera, skeleton and banner; returns "quit" when the user closes."""
-    from .overlay import HUD, render
+    from .overlay import HUD, Readout, render
 
-    state = {"mirrored": True, "last": time.monotonic(), "fps": 0.0}
+    state = {"mirrored": True, "last": time.monotonic(), "fps": 0.0, "shown_fps": 0.0}
+    readout = Readout()
 
     def draw(item, frame, progress: Progress):
         now = time.monotonic()
         dt, state["last"] = now - state["last"], now
         state["fps"] = 0.9 * state["fps"] + 0.1 * (1.0 / dt if dt > 0 else 0.0)
+        if readout.due():
+            state["shown_fps"] = state["fps"]
         hud = HUD(status=progress.status, history=[f"{progress.sign} #{i + 1}" for i in range(len(progress.saved))][-5:],
-                  fps=state["fps"], mirrored=state["mirrored"], source=source_name, banner=progress.banner)
+                  fps=state["shown_fps"], mirrored=state["mirrored"], source=source_name, banner=progress.banner)
         key = window.show(render(item.image, frame, hud))
         if key == "mirror":
             state["mirrored"] = not state["mirrored"]

@@ -201,3 +201,34 @@ def test_the_transcript_shows_the_newest_words_that_fit(real):
 
     amber_band = (np.abs(guessing[band].astype(int) - PROVISIONAL_COLOUR) <= 40).all(axis=2).sum()
     assert amber_band > 300
+
+
+def test_the_hud_is_drawn_again_exactly_when_what_it_shows_changes(real):
+    """The HUD layer is reused while the HUD is unchanged: the window mutates one HUD in place."""
+    from asl_live import overlay
+
+    image, frame = real
+    hud = HUD(status="recognised", last=prediction(), transcript=["hello"], fps=25.0,
+              stage_ms={"landmarks": 36.04}, source="camera 0")
+    first = render(image, frame, hud, SIZE)
+    layer = overlay._last_layer
+    hud.stage_ms = {"landmarks": 35.96}  # prints as the same "36.0 ms"
+    assert np.array_equal(render(image, frame, hud, SIZE), first) and overlay._last_layer is layer
+    hud.last = prediction("water")  # in place, as run_window does
+    changed = render(image, frame, hud, SIZE)
+    assert overlay._last_layer is not layer
+    assert not np.array_equal(changed[PANEL_TOP:], first[PANEL_TOP:])
+    hud.last = prediction()
+    again = render(image, frame, hud, SIZE)
+    assert np.array_equal(again, first)
+    # The picture under an unchanged HUD is still new every time.
+    moved = render(np.ascontiguousarray(image[::-1]), frame, hud, SIZE)
+    assert not np.array_equal(moved[100:PANEL_TOP], first[100:PANEL_TOP])
+
+
+def test_readout_lets_numbers_change_at_a_readable_rate():
+    from asl_live.overlay import Readout
+
+    r = Readout(every_s=3600)
+    assert r.due() and not r.due()
+    assert Readout(every_s=0).due() and Readout(every_s=0).due()
