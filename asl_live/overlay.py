@@ -154,10 +154,13 @@ def picture_rect(image_shape: tuple[int, ...] | None, size: tuple[int, int]) -> 
 
 def _place_image(image: np.ndarray | None, size: tuple[int, int], mirrored: bool):
     """The canvas with the image letterboxed into it, and the image's rectangle (x, y, w, h)."""
-    canvas = _background(*size).copy()
     rect = x, y, w, h = picture_rect(None if image is None else image.shape, size)
     if image is None:
-        return canvas, rect
+        return _background(*size).copy(), rect
+    if (w, h) == size:  # a 4:3 camera in the 4:3 window: the picture covers all of it
+        canvas = np.empty((size[1], size[0], 3), np.uint8)
+    else:
+        canvas = _background(*size).copy()
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     roi = canvas[y:y + h, x:x + w]
@@ -174,20 +177,33 @@ SHIFT = 4  # fractional bits of pixel positions: sub-pixel, anti-aliased lines
 
 
 def _to_pixels(points: np.ndarray, w: int, h: int, mirrored: bool) -> tuple[np.ndarray, np.ndarray]:
-    """int32[N, 2] pixel positions (fixed-point, SHIFT fractional bits) and bool[N] seen."""
-    seen = ~np.isnan(points[:, :2]).any(axis=1)
-    px = np.nan_to_num(points[:, 0], nan=0.0)
-    py = np.nan_to_num(points[:, 1], nan=0.0)
+    """int32[N, 2] pixel positions (fixed-point, SHIFT fractional bits) and bool[N] seen.
+
+    Called once per frame on all 543 points (a dozen numpy calls, not a dozen per part).
+    """
+    xy = np.asarray(points[:, :2], dtype=np.float32)
+    unseen = np.isnan(xy)
+    seen = ~unseen.any(axis=1)
+    p = np.where(unseen, np.float32(0.0), xy)
     if mirrored:
-        px = 1.0 - px
+        p[:, 0] = 1.0 - p[:, 0]
     # Points can lie outside the picture (pose below the frame); clip to keep ints sane.
-    px = np.clip(px, -1.0, 2.0) * w
-    py = np.clip(py, -1.0, 2.0) * h
-    return (np.stack([px, py], axis=1) * (1 << SHIFT)).astype(np.int32), seen
+    np.clip(p, -1.0, 2.0, out=p)
+    p *= np.array([w, h], np.float32)
+    p *= 1 << SHIFT
+    return p.astype(np.int32), seen
 
 
-def _segments(pts, seen, edges) -> list[np.ndarray]:
-    return [pts[[a, b]] for a, b in edges if seen[a] and seen[b]]
+def _segments(pts, seen, edges: np.ndarray) -> list[np.ndarray]:
+    """The edges (int[E, 2] point pairs) whose both ends were seen, as int32[2, 2] polylines."""
+    keep = seen[edges].all(axis=1)
+    return list(pts[edges[keep]])
+
+
+_HAND_EDGES = np.array(HAND_CONNECTIONS)
+_POSE_EDGES = np.array(POSE_UPPER_CONNECTIONS) + POSE.start
+_POSE_POINTS = np.array(POSE_UPPER_POINTS) + POSE.start
+_FACE_CONTOURS = tuple(FACE.start + c for c in (FACE_OVAL, LIPS_OUTER, LIPS_INNER))
 
 
 def draw_landmarks(img: np.ndarray, frame: np.ndarray, mirrored: bool) -> None:
@@ -198,32 +214,26 @@ def draw_landmarks(img: np.ndarray, frame: np.ndarray, mirrored: bool) -> None:
     """
     h, w = img.shape[:2]
     s = min(3, max(1, round(h / 300)))  # line width grows with the picture
-    pose = frame[POSE]
-    pose_pts, pose_seen = _to_pixels(pose, w, h, mirrored)
-    upper = np.zeros_like(pose_seen)
-    upper[list(POSE_UPPER_POINTS)] = pose_seen[list(POSE_UPPER_POINTS)]
-    segs = _segments(pose_pts, upper, POSE_UPPER_CONNECTIONS)
+    all_pts, all_seen = _to_pixels(frame, w, h, mirrored)
+    segs = _segments(all_pts, all_seen, _POSE_EDGES)
     if segs:
         cv2.polylines(img, segs, False, POSE_COLOUR, s, cv2.LINE_AA, SHIFT)
-    for i in POSE_UPPER_POINTS:
-        if upper[i]:
-            cv2.circle(img, tuple(pose_pts[i]), (2 * s) << SHIFT, POSE_COLOUR, -1, cv2.LINE_AA, SHIFT)
+    for i in _POSE_POINTS[all_seen[_POSE_POINTS]]:
+        cv2.circle(img, tuple(all_pts[i]), (2 * s) << SHIFT, POSE_COLOUR, -1, cv2.LINE_AA, SHIFT)
 
-    face = frame[FACE]
-    for contour, colour in ((FACE_OVAL, FACE_COLOUR), (LIPS_OUTER, LIPS_COLOUR), (LIPS_INNER, LIPS_COLOUR)):
-        pts, seen = _to_pixels(face[contour], w, h, mirrored)
-        if seen.all():
-            cv2.polylines(img, [pts], True, colour, s, cv2.LINE_AA, SHIFT)
+    for contour, colour in zip(_FACE_CONTOURS, (FACE_COLOUR, LIPS_COLOUR, LIPS_COLOUR)):
+        if all_seen[contour].all():
+            cv2.polylines(img, [all_pts[contour]], True, colour, s, cv2.LINE_AA, SHIFT)
 
     for rows, colour in ((LEFT_HAND, LEFT_HAND_COLOUR), (RIGHT_HAND, RIGHT_HAND_COLOUR)):
-        pts, seen = _to_pixels(frame[rows], w, h, mirrored)
+        pts, seen = all_pts[rows], all_seen[rows]
         if seen.any():
             # Joints and bones in proportion to the hand, so a small (far) hand stays readable.
             span = np.ptp(pts[seen], axis=0).max() / (1 << SHIFT)
             thick = int(np.clip(span / 25, 1, 2 * s))
             radius = int(np.clip(span / 35, 1.5, 2 * s) * (1 << SHIFT))
             # A dark outline under each bone keeps the hand visible on skin and bright walls.
-            segs = _segments(pts, seen, HAND_CONNECTIONS)
+            segs = _segments(pts, seen, _HAND_EDGES)
             if segs:
                 cv2.polylines(img, segs, False, (0, 0, 0), thick + 2, cv2.LINE_AA, SHIFT)
                 cv2.polylines(img, segs, False, colour, thick, cv2.LINE_AA, SHIFT)
