@@ -9,7 +9,9 @@ The video and the camera are those of bench_app_latency.py: real DPAN clips
 640x480, delivered at 30 fps in real time through `sources.simulated_camera`
 (the grabber thread that keeps only the newest frame). The app's loop
 (`pipeline.steps`) runs with provisional labels at the window's rate
-(`PROVISIONAL_EVERY` frames, at most every `PROVISIONAL_MIN_S`).
+(`PROVISIONAL_EVERY` frames, at most every `PROVISIONAL_MIN_S`), split as the
+window splits them: the pipeline only copies the frames so far when a guess is
+due, and the loop that takes the steps classifies them on a twin interpreter.
 
 For each sign found: the reference is the capture time of the segment's last
 frame (`t_end`), as for `Recognition.latency_s`. "Final" = that latency. "First
@@ -88,12 +90,16 @@ def one_run(video: Path, classifier, ranges, knows_truth: bool, fps: float):
     landmarks = Landmarks()
     cam = simulated_camera(video, fps=fps)
     recognizer = Recognizer(classifier, times=StageTimes(), clock=cam.clock,
-                            provisional_every=PROVISIONAL_EVERY, provisional_min_s=PROVISIONAL_MIN_S)
+                            provisional_every=PROVISIONAL_EVERY, provisional_min_s=PROVISIONAL_MIN_S,
+                            guess_here=False)
+    guesser = classifier.twin()
     signs, guesses, last = [], [], None
     with cam:
         for step in steps(cam, recognizer, landmarks):
+            p = last if step.state == "signing" and step.recognition is None else None
+            if step.guess_frames is not None:
+                p = guesser(step.guess_frames)
             now = cam.clock()
-            p = step.provisional
             if p is not None and p is not last and step.item is not None:
                 guesses.append((step.item.index, now, p.sign))
             last = p
