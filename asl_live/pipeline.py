@@ -425,8 +425,6 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
             hud.provisional, guess_due = None, None  # the guesses were for a sign that has ended
         elif step.guess_frames is not None:
             guess_due = step.guess_frames  # of several steps applied at once, the newest wins
-        elif guesser is None:
-            hud.provisional = step.provisional
         hud.status = step.state if signing or now >= recognised_until else "recognised"
 
     def guess() -> None:
