@@ -1,6 +1,7 @@
 """Where the shipped files are: the model, its label map, card, credits, licences and the demo.
 
-They are package data in `asl_live/assets/`, found through `importlib.resources`, so
+They live in the project's top-level `assets/` folder, installed as the package data of
+`asl_live.assets` (pyproject.toml maps the one to the other), found through `importlib.resources`, so
 the same code finds them in an editable checkout, an installed wheel or sdist, and a
 `pipx` environment. TFLite and pyarrow need real file paths: when the package lives
 somewhere that is not a folder (a zip import), a file is extracted once, for the
@@ -20,7 +21,7 @@ atexit.register(_extracted.close)
 
 def asset(name: str) -> Path:
     """The path of a bundled file, e.g. `asset("model.tflite")` (it may not exist in a broken install)."""
-    res = resources.files("asl_live").joinpath("assets", *name.split("/"))
+    res = resources.files("asl_live.assets").joinpath(*name.split("/"))
     if isinstance(res, Path):
         return res
     return _extracted.enter_context(resources.as_file(res))

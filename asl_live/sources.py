@@ -299,7 +299,7 @@ def add_source_arguments(parser: argparse.ArgumentParser, demo: bool = True) -> 
     g.add_argument("--replay", metavar="PATH",
                    help="a GISLR landmark parquet file, or a dataset folder in the competition layout")
     if demo:
-        g.add_argument("--demo", action="store_true", help="replay the bundled demo (asl_live/assets/demo.parquet)")
+        g.add_argument("--demo", action="store_true", help="replay the bundled demo (assets/demo.parquet)")
 
 
 def demo_path() -> Path:
