@@ -113,3 +113,31 @@ def test_paths_with_spaces_and_non_ascii(tmp_path):
     assert run.returncode == 0, run.stderr
     (line,) = run.stdout.splitlines()
     assert json.loads(line)["source"] == str(replay)
+
+
+def test_camera_refused_says_where_to_allow_it_on_each_platform():
+    from asl_live.sources import camera_permission_hint
+
+    assert "Privacy & Security > Camera" in camera_permission_hint("darwin")
+    assert "Let desktop apps access your camera" in camera_permission_hint("win32")
+    assert "video group" in camera_permission_hint("linux")
+
+
+def test_the_window_refuses_to_open_off_the_main_thread():
+    # Linux would allow it; macOS aborts the process. Checked before any display is needed.
+    import threading
+
+    from asl_live.window import Window
+
+    seen = []
+
+    def make():
+        try:
+            Window()
+        except RuntimeError as error:
+            seen.append(str(error))
+
+    worker = threading.Thread(target=make)
+    worker.start()
+    worker.join(30)
+    assert seen and "main thread" in seen[0]
