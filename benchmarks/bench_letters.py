@@ -34,7 +34,9 @@ def main() -> int:
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json")
+    p.add_argument("--no-z", action="store_true", help="hand shape from x, y only")
     args = p.parse_args()
+    L.USE_Z = not args.no_z
     train_sets = {Path(d).name: L.load_hands(d) for d in args.datasets}
     test_sets = {Path(d).name: L.load_hands(d, first_only=True) for d in args.datasets}
     folds = {}

@@ -40,6 +40,9 @@ from asl_live.layout import DIMS, LEFT_HAND, RIGHT_HAND, ROWS_PER_FRAME
 WRIST = 0
 KNUCKLES = (5, 9, 13, 17)  # index, middle, ring, pinky bases: the palm's size
 EPS = 1e-4
+# Depth: MediaPipe's hand z is relative to the wrist but its scale differs between trackers
+# (Hands, Holistic, the web Hand Landmarker); the benchmark measures with and without it.
+USE_Z = True
 TUTORIAL_FRAMES = (0, 10, 20)  # of a 30-frame "one photo" sequence: frames that differ by tracking jitter
 
 
@@ -53,6 +56,8 @@ def hand_shape(hand):
     knuckles = ops.take(local, list(KNUCKLES), axis=1)[..., :2]
     palm = ops.mean(ops.sqrt(ops.sum(ops.square(knuckles), axis=-1)), axis=1)  # [N]
     local = local / ops.maximum(palm, EPS)[:, None, None]
+    if not USE_Z:
+        local = local * ops.convert_to_tensor(np.array([1.0, 1.0, 0.0], np.float32))
     return ops.reshape(local, (-1, 21 * 3))
 
 
