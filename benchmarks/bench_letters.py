@@ -34,9 +34,9 @@ def main() -> int:
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json")
-    p.add_argument("--no-z", action="store_true", help="hand shape from x, y only")
+    p.add_argument("--z", action="store_true", help="hand shape from x, y and z (default x, y: train.letters.USE_Z)")
     args = p.parse_args()
-    L.USE_Z = not args.no_z
+    L.USE_Z = args.z
     train_sets = {Path(d).name: L.load_hands(d) for d in args.datasets}
     test_sets = {Path(d).name: L.load_hands(d, first_only=True) for d in args.datasets}
     folds = {}
