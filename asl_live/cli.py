@@ -62,9 +62,9 @@ def run_app(argv) -> int:
     from .bundled import LETTERS_LABELS, LETTERS_MODEL
     from .classifier import DEFAULT_LABELS, DEFAULT_MODEL
 
-    if args.letters and not args.clip:
-        # The live letter timing (held letter, doubled letters, word ends) is not built yet.
-        raise UserError("--letters needs --clip for now (one letter per clip or replayed sequence)")
+    if args.letters and not args.clip and not args.headless:
+        # The window's letter view (letter, confidence, word so far) is not built yet.
+        raise UserError("--letters needs --headless or --clip for now (the window shows signs only)")
     args.model = args.model or str(LETTERS_MODEL if args.letters else DEFAULT_MODEL)
     args.labels = args.labels or str(LETTERS_LABELS if args.letters else DEFAULT_LABELS)
     from .extract import quiet_native_logs
@@ -107,7 +107,11 @@ def run_app(argv) -> int:
     recognizer = Recognizer(classifier, clip=args.clip, clock=source.clock if source.live else None)
     try:
         on_recognition = subtitles.add if subtitles is not None else None
-        if args.headless:
+        if args.letters and not args.clip:
+            from .spelling import run_spelling_headless
+
+            run_spelling_headless(source, classifier, landmarks, on_word=on_recognition)
+        elif args.headless:
             run_headless(source, recognizer, landmarks, on_recognition=on_recognition)
         else:
             from .window import Window
