@@ -62,9 +62,6 @@ def run_app(argv) -> int:
     from .bundled import LETTERS_LABELS, LETTERS_MODEL
     from .classifier import DEFAULT_LABELS, DEFAULT_MODEL
 
-    if args.letters and not args.clip and not args.headless:
-        # The window's letter view (letter, confidence, word so far) is not built yet.
-        raise UserError("--letters needs --headless or --clip for now (the window shows signs only)")
     args.model = args.model or str(LETTERS_MODEL if args.letters else DEFAULT_MODEL)
     args.labels = args.labels or str(LETTERS_LABELS if args.letters else DEFAULT_LABELS)
     from .extract import quiet_native_logs
@@ -108,9 +105,15 @@ def run_app(argv) -> int:
     try:
         on_recognition = subtitles.add if subtitles is not None else None
         if args.letters and not args.clip:
-            from .spelling import run_spelling_headless
+            from . import spelling
 
-            run_spelling_headless(source, classifier, landmarks, on_word=on_recognition)
+            if args.headless:
+                spelling.run_spelling_headless(source, classifier, landmarks, on_word=on_recognition)
+            else:
+                from .window import Window
+
+                with Window("asl-live letters") as window:
+                    spelling.run_spelling_window(source, classifier, landmarks, window, on_word=on_recognition)
         elif args.headless:
             run_headless(source, recognizer, landmarks, on_recognition=on_recognition)
         else:

@@ -135,45 +135,103 @@ class Speller:
         return w
 
 
+def spell_steps(source, classifier, landmarks):
+    """Run a source through the letters model and a Speller: (item, frame, events, speller) per
+    frame, then (None, None, the last word, speller) at the end. Headless and the window share it."""
+    from .classifier import UNKNOWN
+
+    speller = Speller()
+    origin = None
+    for item in source:
+        frame = landmarks(item)
+        events = []
+        if origin is not None and item.origin != origin:
+            events += speller.finish()  # a word never spans two replayed sequences
+        origin = item.origin
+        hand = hand_position(frame)
+        letter, score = None, 0.0
+        if hand is not None:
+            pred = classifier(frame[None])  # one frame: 0.03 ms (BENCHMARKS.md)
+            if pred.sign != UNKNOWN:
+                letter, score = pred.sign, pred.score
+        events += speller.push(item.index, item.t, letter, score, hand)
+        yield item, frame, events, speller
+    yield None, None, speller.finish(), speller
+
+
+def _recognition(ev, origin):
+    from .classifier import Prediction
+    from .pipeline import Recognition
+
+    if isinstance(ev, Letter):
+        return Recognition(Prediction(ev.letter, ev.score, [(ev.letter, ev.score)]),
+                           ev.start_frame, ev.end_frame, ev.t_start, ev.t_end, origin=origin)
+    return Recognition(Prediction(ev.word, 1.0, []), ev.start_frame, ev.end_frame, ev.t_start, ev.t_end,
+                       origin=origin)
+
+
 def run_spelling_headless(source, classifier, landmarks, out=None, on_word=None) -> int:
     """`asl-live --letters --headless`: one JSON line per letter (the signs' schema, `sign` = the
     letter) and one per word ended (`word`); `on_word(recognition)` gets each word (subtitles)."""
     import sys
 
-    from .classifier import UNKNOWN, Prediction
-    from .pipeline import Recognition
-
     out = out or sys.stdout
-    speller = Speller()
     n = 0
     origin = None
-
-    def emit(events):
-        nonlocal n
+    for item, _, events, _ in spell_steps(source, classifier, landmarks):
+        origin = item.origin if item is not None else origin
         for ev in events:
             if isinstance(ev, Letter):
-                rec = Recognition(Prediction(ev.letter, ev.score, [(ev.letter, ev.score)]),
-                                  ev.start_frame, ev.end_frame, ev.t_start, ev.t_end, origin=origin)
-                out.write(rec.to_json() + "\n")
+                out.write(_recognition(ev, origin).to_json() + "\n")
             else:
                 out.write(ev.to_json(origin) + "\n")
                 if on_word is not None:
-                    on_word(Recognition(Prediction(ev.word, 1.0, []), ev.start_frame, ev.end_frame,
-                                        ev.t_start, ev.t_end, origin=origin))
+                    on_word(_recognition(ev, origin))
             out.flush()
             n += 1
-
-    for item in source:
-        frame = landmarks(item)
-        if origin is not None and item.origin != origin:
-            emit(speller.finish())  # a word never spans two replayed sequences
-        origin = item.origin
-        hand = hand_position(frame)
-        letter, score = None, 0.0
-        if hand is not None:
-            pred = classifier(frame[None])
-            if pred.sign != UNKNOWN:
-                letter, score = pred.sign, pred.score
-        emit(speller.push(item.index, item.t, letter, score, hand))
-    emit(speller.finish())
     return n
+
+
+def run_spelling_window(source, classifier, landmarks, window, on_word=None, end_hold_s: float = 3.0) -> None:
+    """The window for `--letters`: the picture, the letter seen now with its confidence, the words
+    and the word spelled so far. Recorded input plays at its frame rate; q/Esc quits."""
+    import time
+
+    from .classifier import Prediction
+    from .overlay import HUD, render
+
+    hud = HUD(status="no hands", source=source.name)
+    words: list[str] = []
+    pace = None if source.live else 1.0 / max(source.fps, 1.0)
+    last = time.perf_counter()
+    image = frame = None
+    for item, f, events, speller in spell_steps(source, classifier, landmarks):
+        for ev in events:
+            if isinstance(ev, Word):
+                words.append(ev.word)
+                if on_word is not None:
+                    on_word(_recognition(ev, item.origin if item is not None else None))
+        if item is None:
+            break
+        image, frame = item.image, f
+        if speller.current is not None:
+            letter, score = speller.current
+            # upper case on screen: a lone lower-case l reads as a bar (the JSON keeps lower case)
+            hud.last = Prediction(letter.upper(), score, [(letter.upper(), score)])
+            hud.status = "signing"
+        else:
+            hud.status = "no hands" if hand_position(f) is None else "signing"
+        hud.transcript = (words + ([speller.word + "_"] if speller.word else []))[-8:]
+        if pace is not None:
+            wait = last + pace - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+        last = time.perf_counter()
+        if window.show(render(image, frame, hud)) == "quit":
+            return
+    hud.transcript, hud.banner = words[-8:], "end of input - q to quit"
+    end = time.perf_counter() + end_hold_s
+    while time.perf_counter() < end:
+        if window.show(render(image, frame, hud)) == "quit":
+            return
+        time.sleep(0.03)
