@@ -35,8 +35,10 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json")
     p.add_argument("--z", action="store_true", help="hand shape from x, y and z (default x, y: train.letters.USE_Z)")
+    p.add_argument("--no-pairs", action="store_true", help="without the 210 pairwise point distances")
     args = p.parse_args()
     L.USE_Z = args.z
+    L.PAIRS = not args.no_pairs
     train_sets = {Path(d).name: L.load_hands(d) for d in args.datasets}
     test_sets = {Path(d).name: L.load_hands(d, first_only=True) for d in args.datasets}
     folds = {}

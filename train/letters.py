@@ -16,8 +16,8 @@ Why it looks like this:
   them. The model is trained on both mirror images, and the exported model
   averages its answers for the hand and its mirror image, so its output is the
   same, exactly, for a left and a right hand.
-- **One frame at a time, then the mean.** A small MLP on one frame's 63 values
-  (about 0.1 ms); over a clip, the mean of its per-frame probabilities where a
+- **One frame at a time, then the mean.** A small MLP on one frame's hand shape (x, y and the 210 point distances)
+  (0.05 ms in TFLite); over a clip, the mean of its per-frame probabilities where a
   hand was seen. The live speller (`asl_live.spelling`) feeds one frame.
 - **Which hand, in a frame with two**: the one whose wrist is higher in the
   picture (the spelling hand is raised; the other rests).
@@ -42,6 +42,7 @@ KNUCKLES = (5, 9, 13, 17)  # index, middle, ring, pinky bases: the palm's size
 EPS = 1e-4
 # Depth: MediaPipe's hand z is relative to the wrist but its scale differs between trackers
 # (Hands, Holistic, the web Hand Landmarker); the benchmark measures with and without it.
+PAIRS = True  # the 210 pairwise distances too: mean LOSO recall 0.780 with, 0.737 without (BENCHMARKS.md)
 USE_Z = False  # measured: mean LOSO recall 0.737 without z, 0.716 with (BENCHMARKS.md)
 TUTORIAL_FRAMES = (0, 10, 20)  # of a 30-frame "one photo" sequence: frames that differ by tracking jitter
 
@@ -58,7 +59,13 @@ def hand_shape(hand):
     local = local / ops.maximum(palm, EPS)[:, None, None]
     if not USE_Z:
         local = local * ops.convert_to_tensor(np.array([1.0, 1.0, 0.0], np.float32))
-    return ops.reshape(local, (-1, 21 * 3))
+    flat = ops.reshape(local, (-1, 21 * 3))
+    if not PAIRS:
+        return flat
+    # every pair's distance (x, y), in palm sizes: where the thumb sits against each finger
+    a, b = np.triu_indices(21, 1)
+    d = ops.take(local, a.tolist(), axis=1)[..., :2] - ops.take(local, b.tolist(), axis=1)[..., :2]
+    return ops.concatenate([flat, ops.sqrt(ops.sum(ops.square(d), axis=-1) + 1e-8)], axis=-1)
 
 
 def mirror(hand):
