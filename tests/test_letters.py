@@ -53,3 +53,11 @@ def test_letters_bad_replay_is_one_line(capsys, tmp_path):
     assert asl_live(["--letters", "--replay", str(tmp_path / "nope.parquet"), "--headless"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Traceback" not in err[0]
+
+
+def test_train_letters_bad_data_is_one_line(tmp_path, capsys):
+    from train.cli import main as asl_train
+
+    assert asl_train(["letters", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "train.csv" in err[0]
