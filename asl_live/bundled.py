@@ -34,3 +34,7 @@ DEMO_PARQUET = asset("demo.parquet")
 DEMO_JSON = asset("demo.json")
 MODEL_CARD = asset("MODEL_CARD.md")
 CREDITS = asset("CREDITS.md")
+# The fingerspelling model (`asl-live --letters`): same contract, classes are the letters a-z.
+LETTERS_MODEL = asset("letters.tflite")
+LETTERS_LABELS = asset("letters_map.json")
+LETTERS_MODEL_CARD = asset("LETTERS_MODEL_CARD.md")

@@ -1,7 +1,8 @@
 """`asl-train import-mpdata SRC --out DIR`: an "MP_Data" folder into the competition layout.
 
 Each `<sign>/<sequence>/` becomes one GISLR parquet (zeros -> NaN, a missing
-face NaN, rows in GISLR order: `asl_live.mpdata.to_gislr`) and one row of
+face NaN, rows in GISLR order; a 63-value one-hand frame (fingerspelling sets)
+in the right-hand rows: `asl_live.mpdata.to_gislr`) and one row of
 `train.csv`. Sign names take their GISLR spelling (`thank-you` -> `thankyou`).
 The participant is `--participant`, or per sequence from `--signers CSV`
 (`sign,sequence,signer`, e.g. the traduttore signer list): each signer name
@@ -90,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(  # usage errors: one line, exit 2
         prog="asl-train import-mpdata",
         description="Import an MP_Data folder (<sign>/<sequence>/<frame>.npy, 1662 or 258 values "
-                    "a frame) into the competition layout (train.csv + GISLR parquet).")
+                    "a frame, or 63 for one hand: it goes to the right-hand rows) into the competition "
+                    "layout (train.csv + GISLR parquet). A sequence may be a single frame.")
     p.add_argument("src", help="the MP_Data folder (or its parent)")
     p.add_argument("--out", required=True, help="dataset folder to create or extend")
     p.add_argument("--participant", type=int, default=None,
