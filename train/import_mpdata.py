@@ -43,8 +43,13 @@ def read_signers(path: str | Path) -> dict[tuple[str, str], str]:
         raise UserError(f"{path}: unreadable signers CSV ({e})") from None
 
 
-def sequence_key(seq: mpdata.Sequence) -> str:
-    return f"mpdata:{seq.sign}/{seq.sequence}"
+def sequence_key(seq: mpdata.Sequence, participant: int = 0) -> str:
+    """Names a sequence for its stable id. Every MP_Data folder numbers its sequences
+    `<sign>/0..N-1`, so two people's folders imported into one dataset (each with its own
+    `--participant`) must differ by the participant too, or the second would be "already there".
+    Participant 0 (the default) keeps the bare key, so earlier imports keep their ids."""
+    base = f"mpdata:{seq.sign}/{seq.sequence}"
+    return base if not participant else f"mpdata:p{participant}:{seq.sign}/{seq.sequence}"
 
 
 def import_mpdata(src, out, participant: int | None = None, signers: str | Path | None = None,
@@ -76,7 +81,8 @@ def import_mpdata(src, out, participant: int | None = None, signers: str | Path 
     added = skipped = 0
     with BatchWriter(dataset) as writer:
         for seq in tqdm(seqs, desc="import-mpdata", unit="seq", disable=not progress, file=sys.stderr):
-            sid = stable_id(sequence_key(seq))
+            # Signers from a CSV already tell one folder's sequences apart: they keep the bare key.
+            sid = stable_id(sequence_key(seq, 0 if who else (participant or 0)))
             if writer.has(sid):
                 skipped += 1
                 continue
