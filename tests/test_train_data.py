@@ -176,3 +176,17 @@ def test_bad_datasets_get_one_line_and_exit_2(dataset, tmp_path, capsys):
                     "no such dataset folder")
     _one_line_error(capsys, ["fit", "--data", str(root)], "required: --out")
     _one_line_error(capsys, ["fit", "--data", str(root), "--out", "r", "--parts", "lips,nose"], "parts")
+
+
+def test_add_dataset_relabels_with_as(tmp_path):
+    """`add_dataset --signs ... --as unknown`: a person's other signs become negatives, ids kept."""
+    from train import add_dataset
+
+    src = build(tmp_path / "src", per_sign_and_signer=2)
+    picked = [r for r in src.samples() if r.sign in ("can", "water")]
+    assert add_dataset.main([str(tmp_path / "dst"), "--from", str(src.root), "--signs", "can,water",
+                             "--as", "unknown"]) == 0
+    rows = Dataset(tmp_path / "dst").samples()
+    assert {r.sign for r in rows} == {"unknown"}
+    assert sorted((r.participant_id, r.sequence_id) for r in rows) == \
+        sorted((r.participant_id, r.sequence_id) for r in picked)

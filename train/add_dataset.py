@@ -6,7 +6,8 @@ Used to build the default model's training set from several sources (see MODEL_C
 Participant and sequence ids are kept, so the per-person folds of `asl-train fit` and the
 cross-person benchmark keep seeing the source's people; a sequence already in the target
 (same participant and sequence id) is skipped, so the copy can be re-run after an
-interruption. `--signs` copies only those signs.
+interruption. `--signs` copies only those signs; `--as unknown` copies them under one label
+(a person's recordings of signs outside the vocabulary, or idle hands, as negatives).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def _main(argv=None) -> int:
     p.add_argument("target", help="dataset folder to extend (created if missing)")
     p.add_argument("--from", dest="source", required=True, help="dataset folder to copy from")
     p.add_argument("--signs", help="comma-separated signs to copy (default: all)")
+    p.add_argument("--as", dest="label", help="label every copied sequence with this sign instead "
+                                               "(e.g. unknown)")
     args = p.parse_args(argv)
 
     src, dst = Dataset(args.source), Dataset(args.target)
@@ -40,7 +43,7 @@ def _main(argv=None) -> int:
     have = {(s.participant_id, s.sequence_id) for s in dst.samples()} if dst.train_csv.is_file() else set()
     todo = [r for r in rows if (r.participant_id, r.sequence_id) not in have]
     for r in tqdm(todo, desc="add", unit="seq", file=sys.stderr):
-        dst.add(src.read(r), r.sign, r.participant_id, r.sequence_id)
+        dst.add(src.read(r), args.label or r.sign, r.participant_id, r.sequence_id)
     print(f"add_dataset: {len(todo)} sequences added, {len(rows) - len(todo)} already there -> {dst.root}",
           file=sys.stderr)
     return 0
