@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
-from .layout import DIMS, ROWS_PER_FRAME
+from .layout import DIMS, LEFT_HAND, RIGHT_HAND, ROWS_PER_FRAME
 
 from .bundled import LABELS as DEFAULT_LABELS
 from .bundled import MODEL as DEFAULT_MODEL
@@ -164,4 +164,17 @@ class Classifier:
         return Prediction(best if self.rule.keeps(probs) else UNKNOWN, score, top)
 
     def __call__(self, frames: np.ndarray) -> Prediction:
-        return self.predict(self.probabilities(frames))
+        pred = self.predict(self.probabilities(frames))
+        if pred.sign != UNKNOWN and not has_hand(frames):
+            # No hand in any frame is no sign, whatever a model trained on signs makes of a
+            # body at rest (the shipped model said `hello` to idle webcam recordings).
+            return Prediction(UNKNOWN, pred.score, pred.top)
+        return pred
+
+
+_HANDS = np.r_[LEFT_HAND, RIGHT_HAND]
+
+
+def has_hand(frames: np.ndarray) -> bool:
+    """Did MediaPipe see a hand in at least one frame (a hand's x not NaN)?"""
+    return bool((~np.isnan(np.asarray(frames)[:, _HANDS, 0])).any())

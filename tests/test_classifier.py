@@ -63,3 +63,22 @@ def test_bad_models_and_label_maps(tmp_path, tiny_model, wrong_signature_model):
         Classifier(model, tmp_path / "five.json")
     with pytest.raises(UserError, match="threshold"):
         Classifier(model, labels, threshold=1.5)
+
+
+def test_no_hand_in_any_frame_is_no_sign(classifier):
+    """A real sequence with its hands taken out (as an idle recording, body only) is `unknown`;
+    one frame with a hand is enough to let the model answer."""
+    from asl_live.classifier import has_hand
+    from asl_live.layout import LEFT_HAND, RIGHT_HAND
+
+    sign, frames = traduttore_sequences()[0]
+    assert classifier(frames).sign == sign
+    body_only = frames.copy()
+    body_only[:, np.r_[LEFT_HAND, RIGHT_HAND]] = np.nan
+    assert not has_hand(body_only)
+    pred = classifier(body_only)
+    assert pred.sign == "unknown" and len(pred.top) == 5
+    seen = np.flatnonzero(~np.isnan(frames[:, np.r_[LEFT_HAND, RIGHT_HAND], 0]).all(1))
+    one = body_only.copy()
+    one[seen[0]] = frames[seen[0]]
+    assert has_hand(one)
