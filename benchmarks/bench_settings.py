@@ -337,8 +337,8 @@ def main() -> int:
             record(results, rows_for("shipped", items, test, signs, probs, {"fold": None}))
         elif scenario == "folds":
             for recipe in args.recipes.split(","):
-                if recipe.startswith("fit_defaults"):
-                    continue
+                if RECIPES[recipe]["sources"] == ("traduttore",):
+                    continue  # the two-people recipes
                 for k, held in enumerate(FOLDS):
                     if (args.folds and str(k) not in args.folds.split(",")) or (f"{recipe}", k) in done:
                         continue
@@ -355,15 +355,14 @@ def main() -> int:
         elif scenario == "two2third":
             for recipe in args.recipes.split(","):
                 run = f"two2third:{recipe}"
-                if (run, None) in done:
-                    continue
+                if not RECIPES[recipe]["sources"] == ("traduttore",) or (run, None) in done:
+                    continue  # this scenario trains on traduttore alone: the fit_defaults recipes
                 trad = items.source == "traduttore"
                 train_idx = np.flatnonzero(trad & items.in_vocabulary)
                 names = [str(x) for x in items.sign[train_idx]]
                 test = np.flatnonzero((items.source == "people"))
-                signs, probs, secs = train_and_predict(
-                    sources, items, recipe if recipe.startswith("fit_defaults") else "fit_defaults",
-                    train_idx, names, test, work / "runs" / run.replace(":", "_"), args.seed, args.epochs)
+                signs, probs, secs = train_and_predict(sources, items, recipe, train_idx, names, test,
+                                                       work / "runs" / run.replace(":", "_"), args.seed, args.epochs)
                 record(results, rows_for(run, items, test, signs, probs, {"fold": None}))
                 print(f"{run}: trained in {secs:.0f} s", file=sys.stderr)
         else:

@@ -190,3 +190,5 @@ def test_add_dataset_relabels_with_as(tmp_path):
     assert {r.sign for r in rows} == {"unknown"}
     assert sorted((r.participant_id, r.sequence_id) for r in rows) == \
         sorted((r.participant_id, r.sequence_id) for r in picked)
+    assert add_dataset.main([str(tmp_path / "rest"), "--from", str(src.root), "--skip", "can,water"]) == 0
+    assert {r.sign for r in Dataset(tmp_path / "rest").samples()} == {r.sign for r in src.samples()} - {"can", "water"}

@@ -6,7 +6,7 @@ Used to build the default model's training set from several sources (see MODEL_C
 Participant and sequence ids are kept, so the per-person folds of `asl-train fit` and the
 cross-person benchmark keep seeing the source's people; a sequence already in the target
 (same participant and sequence id) is skipped, so the copy can be re-run after an
-interruption. `--signs` copies only those signs; `--as unknown` copies them under one label
+interruption. `--signs` copies only those signs, `--skip` all but those; `--as unknown` copies them under one label
 (a person's recordings of signs outside the vocabulary, or idle hands, as negatives).
 """
 
@@ -31,6 +31,7 @@ def _main(argv=None) -> int:
     p.add_argument("target", help="dataset folder to extend (created if missing)")
     p.add_argument("--from", dest="source", required=True, help="dataset folder to copy from")
     p.add_argument("--signs", help="comma-separated signs to copy (default: all)")
+    p.add_argument("--skip", help="comma-separated signs NOT to copy (e.g. signs too near the vocabulary)")
     p.add_argument("--as", dest="label", help="label every copied sequence with this sign instead "
                                                "(e.g. unknown)")
     args = p.parse_args(argv)
@@ -39,7 +40,8 @@ def _main(argv=None) -> int:
     if Path(src.root).resolve() == Path(dst.root).resolve():
         raise UserError("--from and the target are the same dataset")
     wanted = {s.strip() for s in args.signs.split(",")} if args.signs else None
-    rows = [r for r in src.samples() if wanted is None or r.sign in wanted]
+    skipped = {s.strip() for s in args.skip.split(",")} if args.skip else set()
+    rows = [r for r in src.samples() if (wanted is None or r.sign in wanted) and r.sign not in skipped]
     have = {(s.participant_id, s.sequence_id) for s in dst.samples()} if dst.train_csv.is_file() else set()
     todo = [r for r in rows if (r.participant_id, r.sequence_id) not in have]
     for r in tqdm(todo, desc="add", unit="seq", file=sys.stderr):
