@@ -6,7 +6,7 @@
 
 Four recording settings, 19 people and a test set:
 
-- `webcam`: MP_Data recordings, 7 people: traduttore's two (participants 72988, 54320; the six
+- `webcam`: MP_Data recordings, 6 people in 7 archives: traduttore's two (participants 72988, 54320; the six
   signs) and the five people of `mp_data/people` (participants 101-105, imported one archive
   each with `import-mpdata --participant`): `hello`, `thankyou`, `no` of the vocabulary, and
   signs outside it (`cat`, `food`, `help`, `iloveyou`, `seeyoulater`, `house`, `yes`,
@@ -26,8 +26,8 @@ answered `unknown`, and the share of signs outside the vocabulary (and idle) ans
 `unknown` rate is high for its vocabulary signs or low for its other signs.
 
 Scenario `two2third`: trained on two webcam people (traduttore) with `fit`'s defaults
-(`--recipes` names the recipe), tested on `hello`/`no`/`thankyou` of each of the five other
-webcam people. Scenario `shipped`: today's shipped model (TFLite, through the app's
+(`--recipes` names the recipe), tested on `hello`/`no`/`thankyou` of each of the four other
+webcam people (not 104: he is traduttore's 54320, see `ALIASES`). Scenario `shipped`: today's shipped model (TFLite, through the app's
 `Classifier`) on everything it never trained on.
 
 Recipes (`RECIPES`): which sources train, how their labels map, and Config overrides.
@@ -60,16 +60,22 @@ IDLE = {"-", "IDLE"}
 SETTINGS = ("webcam", "phone", "studio", "dictionary")
 STUDIO = "studio:dpan"
 
+# One person, two archives: traduttore's participant 54320 is its committer dmohazab, and
+# mp_data/people's dmohazab/FYDPASL archive (participant 104) is his own project. No frame is
+# shared, but the signer is: they are held out together, and 104 is no "new person" to a
+# model trained on traduttore.
+ALIASES = {"webcam:54320": "webcam:dmohazab", "webcam:104": "webcam:dmohazab"}
+
 FOLDS = [
-    ["webcam:72988", "webcam:101", "webcam:104", "phone:4718", "phone:18796", "phone:25571"],
-    ["webcam:54320", "webcam:102", "phone:27610", "phone:29302", "phone:32319"],
+    ["webcam:72988", "webcam:101", "phone:4718", "phone:18796", "phone:25571"],
+    ["webcam:dmohazab", "webcam:102", "phone:27610", "phone:29302", "phone:32319"],
     ["webcam:103", "webcam:105", "phone:36257", "phone:37779"],
     [STUDIO, "phone:53618", "phone:61333"],
 ]
 
 # What the shipped model trained on (MODEL_CARD.md): both traduttore people, 8 GISLR people,
 # DPAN shard 0/2. Its rows use only what it never saw.
-SHIPPED_UNSEEN = {"webcam:101", "webcam:102", "webcam:103", "webcam:104", "webcam:105",
+SHIPPED_UNSEEN = {"webcam:101", "webcam:102", "webcam:103", "webcam:105",
                   "phone:4718", "phone:61333"}
 
 BASE = {"parts": ["left_hand", "right_hand", "pose"], "units": 192}
@@ -106,7 +112,8 @@ class Item:
                 elif kind == "dictionary":
                     person.append(f"dictionary:{sample.sign}")
                 else:
-                    person.append(f"{kind}:{sample.participant_id}")
+                    key = f"{kind}:{sample.participant_id}"
+                    person.append(ALIASES.get(key, key))
                 sign.append(gislr_name(sample.sign))
             hands.extend(hand_share(s))
         self.source, self.index = np.array(src), np.array(idx)
@@ -360,7 +367,7 @@ def main() -> int:
                 trad = items.source == "traduttore"
                 train_idx = np.flatnonzero(trad & items.in_vocabulary)
                 names = [str(x) for x in items.sign[train_idx]]
-                test = np.flatnonzero((items.source == "people"))
+                test = np.flatnonzero((items.source == "people") & ~np.isin(items.person, list(ALIASES.values())))
                 signs, probs, secs = train_and_predict(sources, items, recipe, train_idx, names, test,
                                                        work / "runs" / run.replace(":", "_"), args.seed, args.epochs)
                 record(results, rows_for(run, items, test, signs, probs, {"fold": None}))
