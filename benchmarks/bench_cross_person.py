@@ -63,10 +63,10 @@ RECIPES = {
 class Source:
     """A dataset's samples with their cached features (all columns of the cache)."""
 
-    def __init__(self, root, cache_root: Path, name: str):
+    def __init__(self, root, cache_root: Path, name: str, trim: bool = False):
         self.data = datamod.load(root)
         self.frames, self.positions, self.lengths = datamod.features(
-            self.data, None, cache_root / name, progress=False)
+            self.data, None, cache_root / name, progress=False, trim=trim)
         self.signs = [self.data.signs[i] for i in self.data.labels]
         self.participants = self.data.participants
 

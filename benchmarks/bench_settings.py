@@ -84,11 +84,15 @@ RECIPES = {
     "today": {"sources": ("traduttore", "gislr", "dpan"), "config": BASE},
     # negatives from every setting: the webcam people's other signs and idle hands too
     "everywhere": {"sources": ("traduttore", "people", "gislr", "dpan"), "config": BASE},
+    # the same, the way to and from rest trimmed off both ends inside the model (train.preprocess)
+    "everywhere_trim": {"sources": ("traduttore", "people", "gislr", "dpan"), "config": {**BASE, "trim": True}},
     # the same, with augmentation of what differs between people and cameras
     "everywhere_aug": {"sources": ("traduttore", "people", "gislr", "dpan"),
                        "config": {**BASE, "crop": 0.5, "body_shape": 0.5, "drop_hand": 0.3, "jitter": 0.3}},
     # `fit`'s defaults (384 units), for the two-people scenario
     "fit_defaults": {"sources": ("traduttore",), "config": {"parts": ["left_hand", "right_hand", "pose"]}},
+    "fit_defaults_trim": {"sources": ("traduttore",),
+                          "config": {"parts": ["left_hand", "right_hand", "pose"], "trim": True}},
     "fit_defaults_aug": {"sources": ("traduttore",),
                          "config": {"parts": ["left_hand", "right_hand", "pose"], "crop": 0.5,
                                     "body_shape": 0.5, "drop_hand": 0.3, "jitter": 0.3}},
@@ -146,7 +150,7 @@ def training_labels(items: Item, recipe: str, held_out: set[str]) -> tuple[np.nd
     return idx, [str(x) for x in labels[idx]]
 
 
-def train_and_predict(sources, items: Item, recipe: str, train_idx, names, test_idx, work: Path, seed: int,
+def train_and_predict(sources_for, items: Item, recipe: str, train_idx, names, test_idx, work: Path, seed: int,
                       epochs: int | None):
     """Train on items[train_idx] with labels `names`; probabilities on items[test_idx]."""
     import keras
@@ -159,6 +163,7 @@ def train_and_predict(sources, items: Item, recipe: str, train_idx, names, test_
     signs = sorted(set(names))
     config = Config.from_dict({**RECIPES[recipe]["config"], "seed": seed, **({"epochs": epochs} if epochs else {})})
     columns = cache_columns(config.parts, config.pose)
+    sources = sources_for(config.trim)  # features computed as this recipe's model computes them
 
     def gather(idx):
         frames = np.concatenate([sources[items.source[i]].frames[[items.index[i]]][:, :, columns] for i in idx])
@@ -322,8 +327,15 @@ def main() -> int:
         return 0
 
     cache = work / "cache"
-    sources = {name: Source(getattr(args, name), cache, name)
-               for name in ("traduttore", "people", "gislr", "dpan", "dictionary")}
+    names = ("traduttore", "people", "gislr", "dpan", "dictionary")
+    by_trim = {False: {name: Source(getattr(args, name), cache, name) for name in names}}
+
+    def sources_for(trim: bool) -> dict[str, Source]:
+        if trim not in by_trim:
+            by_trim[trim] = {name: Source(getattr(args, name), cache, name, trim=trim) for name in names}
+        return by_trim[trim]
+
+    sources = by_trim[False]
     items = Item(sources)
     done = set()
     if results.is_file():
@@ -352,7 +364,7 @@ def main() -> int:
                     started = time.perf_counter()
                     train_idx, names = training_labels(items, recipe, set(held))
                     test = np.flatnonzero(np.isin(items.person, held) | (items.setting == "dictionary"))
-                    signs, probs, secs = train_and_predict(sources, items, recipe, train_idx, names, test,
+                    signs, probs, secs = train_and_predict(sources_for, items, recipe, train_idx, names, test,
                                                            work / "runs" / f"{recipe}_{k}", args.seed, args.epochs)
                     rows = rows_for(recipe, items, test, signs, probs, {"fold": k})
                     record(results, rows)
@@ -368,7 +380,7 @@ def main() -> int:
                 train_idx = np.flatnonzero(trad & items.in_vocabulary)
                 names = [str(x) for x in items.sign[train_idx]]
                 test = np.flatnonzero((items.source == "people") & ~np.isin(items.person, list(ALIASES.values())))
-                signs, probs, secs = train_and_predict(sources, items, recipe, train_idx, names, test,
+                signs, probs, secs = train_and_predict(sources_for, items, recipe, train_idx, names, test,
                                                        work / "runs" / run.replace(":", "_"), args.seed, args.epochs)
                 record(results, rows_for(run, items, test, signs, probs, {"fold": None}))
                 print(f"{run}: trained in {secs:.0f} s", file=sys.stderr)

@@ -175,3 +175,29 @@ def test_fc_model_and_float16_ensemble_export(run, dataset, tmp_path):
 
     out = runner(inputs=fixture_sequences()[0][0])["outputs"]
     assert out.shape == (6,) and abs(float(out.sum()) - 1) < 1e-3
+
+
+def test_trimmed_model_trims_in_the_exported_model_as_in_training(dataset, tmp_path):
+    """`fit --trim`: the run says so, and the exported TFLite model, given a real DPAN clip that
+    rises from rest, answers what the Keras model answers on the training cache's (numpy)
+    trimmed features: the model trims exactly as training did."""
+    from test_train_preprocess import _dpan_clips
+
+    from asl_live.classifier import Classifier
+    from train.fit import load_run
+    from train.preprocess import cache_columns, preprocess_numpy, CACHE_ROWS
+
+    out = tmp_path / "run"
+    assert main(["fit", "--data", str(dataset), "--out", str(out), "--all", "--trim", "--units", "32",
+                 "--blocks", "1", "--epochs", "2", "--parts", "left_hand,right_hand,pose"]) == 0
+    config, signs, model = load_run(out)
+    assert config.trim and json.loads((out / "config.json").read_text())["trim"] is True
+    assert main(["export", str(out), "--out", str(tmp_path / "model")]) == 0
+    clf = Classifier(tmp_path / "model" / "model.tflite", tmp_path / "model" / "sign_to_prediction_index_map.json")
+    columns = cache_columns(config.parts, config.pose)
+    for clip in list(_dpan_clips())[:3]:
+        f, p = preprocess_numpy(clip, CACHE_ROWS, trim=True)
+        keras_p = np.asarray(model({"frames": f[None][:, :, columns], "positions": p[None]}, training=False))[0]
+        untrimmed, q = preprocess_numpy(clip, CACHE_ROWS)
+        assert not np.array_equal(f, untrimmed)
+        np.testing.assert_allclose(clf.probabilities(clip), keras_p, atol=1e-4)

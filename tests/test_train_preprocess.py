@@ -28,10 +28,10 @@ def in_model():
 
     fns = {}
 
-    def run(frames, rows):
-        key = tuple(rows)
+    def run(frames, rows, trim=False):
+        key = (tuple(rows), trim)
         if key not in fns:
-            fns[key] = tf.function(lambda x: preprocess_tf(x, rows),
+            fns[key] = tf.function(lambda x: preprocess_tf(x, rows, trim=trim),
                                    input_signature=[tf.TensorSpec([None, 543, 3], tf.float32)])
         f, p = fns[key](frames)
         return f.numpy(), p.numpy()
@@ -127,3 +127,48 @@ def test_mirror_swaps_hands_and_is_an_involution():
     rows = selected_rows()
     perm = mirror_permutation(rows)
     assert (perm[perm] == np.arange(len(rows))).all()
+
+
+STREAMS = Path(__file__).parent / "fixtures" / "stream_landmarks.npz"
+
+
+def _dpan_clips():
+    """Real DPAN prompt clips (543 rows, NaN outside hands and pose): the hand rises from
+    below the picture, signs, and goes back down."""
+    with np.load(STREAMS) as z:
+        for k in sorted(k for k in z.files if k.startswith("dpan_")):
+            full = np.full((len(z[k]), 543, 3), np.nan, np.float32)
+            full[:, LEFT_HAND.start:] = z[k]
+            yield full
+
+
+def test_trim_numpy_equals_in_model(gislr, in_model):
+    from train.preprocess import hand_up
+
+    clips = list(_dpan_clips())
+    assert all(hand_up(c).any() and not hand_up(c)[0] for c in clips)  # they do start at rest
+    for seq in [*_real_sequences(gislr), *clips]:
+        for rows in (CACHE_ROWS, selected_rows()):
+            f_tf, p_tf = in_model(seq, rows, trim=True)
+            f_np, p_np = preprocess_numpy(seq, rows, trim=True)
+            np.testing.assert_allclose(f_np, f_tf, rtol=0, atol=2e-6)
+            np.testing.assert_array_equal(p_np, p_tf)
+
+
+def test_trim_drops_the_way_to_and_from_rest_only():
+    """Trimmed = the same clip cut from the first to the last frame with a hand above its
+    elbow (positions still count from the clip's start); a clip that never rises is whole."""
+    from train.preprocess import hand_up
+
+    for clip in _dpan_clips():
+        up = np.flatnonzero(hand_up(clip))
+        first, last = up[0], up[-1]
+        seen = np.flatnonzero(hands_visible(clip).any(1))
+        assert seen[0] < first, "the clip's first hand frames are on the way up"
+        f, p = preprocess_numpy(clip, CACHE_ROWS, trim=True)
+        g, q = preprocess_numpy(clip[first:last + 1], CACHE_ROWS)
+        np.testing.assert_array_equal(f, g)
+        np.testing.assert_allclose(p[q >= 0], q[q >= 0] + first, rtol=1e-6)
+        rising = clip[:first]
+        for a, b in zip(preprocess_numpy(rising, CACHE_ROWS, trim=True), preprocess_numpy(rising, CACHE_ROWS)):
+            np.testing.assert_array_equal(a, b)

@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--features", choices=("body", "reference"),
                    help="body: signer-invariant features in the model (default); reference: the reference "
                         "notebook's per-landmark standardisation")
+    f.add_argument("--trim", action=argparse.BooleanOptionalAction, default=None,
+                   help="drop the frames at both ends where no hand is above its elbow (the way to and "
+                        "from rest), inside the model")
     f.add_argument("--batch-size", type=int)
     f.add_argument("--batch-all-signs", type=int, metavar="N", help="each batch holds N samples of every sign")
     f.add_argument("--lr", type=float)
@@ -116,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-_FIT_OPTIONS = ("folds", "epochs", "arch", "parts", "pose", "features", "batch_size", "batch_all_signs", "lr",
+_FIT_OPTIONS = ("folds", "epochs", "arch", "parts", "pose", "features", "trim", "batch_size", "batch_all_signs", "lr",
                 "weight_decay", "label_smoothing", "units", "blocks", "seed", "loader_workers")
 
 
@@ -183,8 +186,10 @@ def _main(argv=None) -> int:
         from . import data as datamod
 
         data = datamod.load(args.data)
+        from .config import Config
+
         shards = datamod.prepare(data, args.cache, args.workers, engine=args.engine,
-                                 address=args.address, send_files=args.send_files)
+                                 address=args.address, send_files=args.send_files, trim=Config().trim)
         print(f"{len(data.samples)} sequences ready in {shards[0].parent} ({len(shards)} shards)")
         return 0
     if args.command == "fit":

@@ -26,6 +26,7 @@ class Config:
     # "upper": the reference's 502-511; "all": 489-521
     pose: str = "body"
     features: str = "body"           # see FEATURES; "reference" + pose "upper" reproduce the notebook
+    trim: bool = False               # drop the way to and from rest at both ends (train.preprocess)
     # model (the reference's transformer: 2 blocks x 384 units, MLP ratio 2)
     units: int = 384
     blocks: int = 2
@@ -103,4 +104,6 @@ class Config:
             raise UserError(f"{path}: no such config file") from None
         except (OSError, json.JSONDecodeError) as e:
             raise UserError(f"{path}: not a JSON config ({e})") from None
-        return cls.from_dict({k: v for k, v in data.items() if not k.startswith("_")})
+        data = {k: v for k, v in data.items() if not k.startswith("_")}
+        data.setdefault("trim", False)  # a run saved before `trim` existed was trained without it
+        return cls.from_dict(data)

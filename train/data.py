@@ -59,8 +59,8 @@ def load(root) -> Data:
 
 # --------------------------------------------------------------------------- cache
 
-def _shard_key(root: Path, rows: list[Sample]) -> str:
-    h = hashlib.sha1(f"v{CACHE_VERSION}:{INPUT_FRAMES}:{CACHE_ROWS.tobytes().hex()}".encode())
+def _shard_key(root: Path, rows: list[Sample], trim: bool = False) -> str:
+    h = hashlib.sha1(f"v{CACHE_VERSION}:{INPUT_FRAMES}:{CACHE_ROWS.tobytes().hex()}{':trim' if trim else ''}".encode())
     for s in rows:
         try:
             st = os.stat(root / s.path)
@@ -71,7 +71,7 @@ def _shard_key(root: Path, rows: list[Sample]) -> str:
     return h.hexdigest()[:20]
 
 
-def _shard_features(root: str, paths: list[str], data: list[bytes] | None = None) -> dict:
+def _shard_features(root: str, paths: list[str], data: list[bytes] | None = None, trim: bool = False) -> dict:
     """Worker: the cache arrays of one shard. Returns them (the driver writes the file), so a
     cluster's workers need no shared cache folder and a retried task cannot write twice."""
     from .engine import LocalCopy
@@ -89,7 +89,7 @@ def _shard_features(root: str, paths: list[str], data: list[bytes] | None = None
             raise UserError(str(e).replace(copy.local, full) if copy.local else str(e)) from None
         except FileNotFoundError as e:
             raise UserError(str(e)) from None
-        frames[i], positions[i] = preprocess_numpy(raw, CACHE_ROWS)
+        frames[i], positions[i] = preprocess_numpy(raw, CACHE_ROWS, trim=trim)
         lengths[i] = len(raw)
     return {"frames": frames, "positions": positions, "lengths": lengths}
 
@@ -105,7 +105,8 @@ def default_cache_dir(root) -> Path:
 
 
 def prepare(data: Data, cache_dir=None, workers: int | None = None, progress: bool = True,
-            engine: str = "auto", address: str | None = None, send_files: bool = False) -> list[Path]:
+            engine: str = "auto", address: str | None = None, send_files: bool = False,
+            trim: bool = False) -> list[Path]:
     """Build (or reuse, or resume) the feature cache; returns the shard files in order.
 
     Shards are computed where `engine` / `address` say (`train.engine`: an embedded local
@@ -126,7 +127,7 @@ def prepare(data: Data, cache_dir=None, workers: int | None = None, progress: bo
     shards, jobs, todo = [], [], 0
     for start in range(0, len(data.samples), SHARD_SIZE):
         rows = data.samples[start:start + SHARD_SIZE]
-        path = cache / f"shard-{_shard_key(data.root, rows)}.npz"
+        path = cache / f"shard-{_shard_key(data.root, rows, trim)}.npz"
         shards.append(path)
         if not path.is_file():
             jobs.append((path, [s.path for s in rows]))
@@ -141,9 +142,9 @@ def prepare(data: Data, cache_dir=None, workers: int | None = None, progress: bo
     def args():  # a generator: shipped bytes are read a window of shards at a time
         for _, paths in jobs:
             if send_files and kind == "dask":
-                yield root, paths, [(data.root / p).read_bytes() for p in paths]
+                yield root, paths, [(data.root / p).read_bytes() for p in paths], trim
             else:
-                yield root, paths
+                yield root, paths, None, trim
 
     bar = tqdm(total=todo, desc="prepare", unit="seq", disable=not progress, file=sys.stderr,
                initial=0, dynamic_ncols=True)
@@ -162,12 +163,12 @@ def prepare(data: Data, cache_dir=None, workers: int | None = None, progress: bo
 
 
 def features(data: Data, columns: np.ndarray | None = None, cache_dir=None, workers=None,
-             progress: bool = True):
+             progress: bool = True, trim: bool = False):
     """(frames float32[N, 32, C, 3], positions float32[N, 32], lengths int32[N]) for all samples.
 
     `columns` picks columns of the cache (see `preprocess.cache_columns`); all by default.
     """
-    shards = prepare(data, cache_dir, workers, progress)
+    shards = prepare(data, cache_dir, workers, progress, trim=trim)
     n = len(data.samples)
     ncol = CACHE_ROWS.size if columns is None else len(columns)
     frames = np.empty((n, INPUT_FRAMES, ncol, 3), np.float32)

@@ -57,7 +57,7 @@ def _members(run_dirs):
         if signs is not None and run_signs != signs:
             raise UserError(f"{run}: its label map differs from {run_dirs[0]}'s; an ensemble needs the same signs")
         signs = run_signs
-        members.append((model, selected_rows(config.parts, config.pose)))
+        members.append((model, selected_rows(config.parts, config.pose), config.trim))
         weights.append(landmark_group_weights(model, config))
     return members, signs, weights
 
@@ -84,8 +84,8 @@ def _keras_probabilities(members, frames: np.ndarray) -> np.ndarray:
     from .preprocess import preprocess_tf
 
     out = []
-    for model, rows in members:
-        f, p = preprocess_tf(tf.constant(frames), rows)
+    for model, rows, trim in members:
+        f, p = preprocess_tf(tf.constant(frames), rows, trim=trim)
         out.append(np.asarray(model({"frames": f[None], "positions": p[None]}, training=False))[0])
     return np.mean(out, axis=0)
 
@@ -97,14 +97,14 @@ def _saved_model(members, path: Path) -> None:
     from .preprocess import preprocess_tf
 
     archive = keras.export.ExportArchive()
-    for model, _ in members:
+    for model, _, _ in members:
         archive.track(model)
 
     @tf.function(input_signature=[tf.TensorSpec([None, ROWS_PER_FRAME, DIMS], tf.float32, name="inputs")])
     def serve(inputs):
         probs = []
-        for model, rows in members:
-            f, p = preprocess_tf(inputs, rows)
+        for model, rows, trim in members:
+            f, p = preprocess_tf(inputs, rows, trim=trim)
             probs.append(model({"frames": f[None], "positions": p[None]}, training=False)[0])
         return {"outputs": tf.add_n(probs) / float(len(probs))}
 

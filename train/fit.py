@@ -316,7 +316,7 @@ def fit(data_dir, out_run_dir, config=None, *, wandb: bool = False, progress: bo
     run_dir.mkdir(parents=True, exist_ok=True)
 
     columns = cache_columns(config.parts, config.pose)
-    frames, positions, _ = datamod.features(data, columns, cache_dir, workers, progress)
+    frames, positions, _ = datamod.features(data, columns, cache_dir, workers, progress, trim=config.trim)
 
     if config.fold is None:
         train_idx, val_idx = np.arange(len(data.samples)), np.array([], dtype=np.int64)

@@ -20,6 +20,13 @@ Semantics (those of the reference, with its quirks fixed where noted):
    original frame number of its window (its "position");
 4. NaN -> 0 (0 marks a missing coordinate from here on).
 
+With `trim=True`, step 1 also drops the way to and from rest: the frames at the start and
+at the end of the sequence in which no seen hand is above its elbow (a hand's mean y below
+the pose elbow of its side; a frame without elbows counts as up). Dictionary and studio
+clips start and end with the hands at rest, webcam and phone clips mostly start at the sign:
+trimmed, all of them begin where the hand is up. Interior frames are never dropped (a sign
+may pass below the elbow), and a sequence with no hand above an elbow is kept whole.
+
 Both functions are branch-free (one gather plan covers both cases) so that the
 TFLite graph has no control flow.
 """
@@ -29,6 +36,9 @@ from __future__ import annotations
 import numpy as np
 
 from asl_live.layout import HANDS, LEFT_HAND, LIPS, POSE, POSE_ALL, POSE_UPPER, RIGHT_HAND
+
+# Pose elbows: 13 = left, 14 = right (MediaPipe Pose), the sides of LEFT_HAND / RIGHT_HAND.
+LEFT_ELBOW, RIGHT_ELBOW = POSE.start + 13, POSE.start + 14
 
 INPUT_FRAMES = 32
 PART_NAMES = ("lips", "left_hand", "right_hand", "pose")
@@ -71,13 +81,35 @@ def cache_columns(parts=PART_NAMES, pose: str = "upper") -> np.ndarray:
 
 # --------------------------------------------------------------------------- TensorFlow (in-model)
 
-def preprocess_tf(frames, rows, n_out: int = INPUT_FRAMES):
+def _hand_up_tf(frames):
+    """bool[T]: some seen hand is above its elbow (or its elbow is not seen)."""
+    import tensorflow as tf
+
+    ups = []
+    for hand, elbow in ((LEFT_HAND, LEFT_ELBOW), (RIGHT_HAND, RIGHT_ELBOW)):
+        y = frames[:, hand.start:hand.stop, 1]
+        present = tf.logical_not(tf.math.is_nan(y))
+        count = tf.reduce_sum(tf.cast(present, tf.float32), axis=1)
+        mean = tf.reduce_sum(tf.where(present, y, 0.0), axis=1) / tf.maximum(count, 1.0)
+        ey = frames[:, elbow, 1]
+        ups.append(tf.logical_and(count > 0, tf.logical_or(tf.math.is_nan(ey), mean < ey)))
+    return tf.logical_or(ups[0], ups[1])
+
+
+def preprocess_tf(frames, rows, n_out: int = INPUT_FRAMES, trim: bool = False):
     """float32[T, 543, 3] (NaN = missing) -> (float32[n_out, len(rows), 3], float32[n_out])."""
     import tensorflow as tf
 
     rows = tf.constant(np.asarray(rows, dtype=np.int32))
     hands = tf.gather(frames, tf.constant(HANDS.astype(np.int32)), axis=1)
     seen = tf.reduce_any(tf.logical_not(tf.math.is_nan(hands)), axis=[1, 2])
+    if trim:
+        up = _hand_up_tf(frames)
+        t = tf.range(tf.shape(frames)[0])
+        first = tf.reduce_min(tf.where(up, t, tf.shape(frames)[0]))
+        last = tf.reduce_max(tf.where(up, t, -1))
+        inside = tf.logical_or(tf.logical_and(t >= first, t <= last), tf.logical_not(tf.reduce_any(up)))
+        seen = tf.logical_and(seen, inside)
     seen = tf.logical_or(seen, tf.logical_not(tf.reduce_any(seen)))
     kept = tf.cast(tf.where(seen)[:, 0], tf.int32)
     data = tf.gather(tf.gather(frames, kept, axis=0), rows, axis=1)
@@ -114,11 +146,29 @@ def preprocess_tf(frames, rows, n_out: int = INPUT_FRAMES):
 
 # --------------------------------------------------------------------------- numpy (cache)
 
-def preprocess_numpy(frames: np.ndarray, rows, n_out: int = INPUT_FRAMES):
+def hand_up(frames: np.ndarray) -> np.ndarray:
+    """bool[T]: some seen hand is above its elbow (or its elbow is not seen)."""
+    up = np.zeros(len(frames), bool)
+    for hand, elbow in ((LEFT_HAND, LEFT_ELBOW), (RIGHT_HAND, RIGHT_ELBOW)):
+        y = frames[:, hand, 1]
+        present = ~np.isnan(y)
+        count = present.sum(axis=1)
+        mean = np.where(present, y, np.float32(0)).sum(axis=1, dtype=np.float32) / np.maximum(count, 1).astype(np.float32)
+        ey = frames[:, elbow, 1]
+        up |= (count > 0) & (np.isnan(ey) | (mean < ey))
+    return up
+
+
+def preprocess_numpy(frames: np.ndarray, rows, n_out: int = INPUT_FRAMES, trim: bool = False):
     """The same as `preprocess_tf`, in numpy (for cache workers without TensorFlow)."""
     frames = np.asarray(frames, dtype=np.float32)
     rows = np.asarray(rows)
     seen = ~np.isnan(frames[:, HANDS]).all(axis=(1, 2))
+    if trim:
+        up = np.flatnonzero(hand_up(frames))
+        if up.size:
+            t = np.arange(len(frames))
+            seen &= (t >= up[0]) & (t <= up[-1])
     if not seen.any():
         seen[:] = True
     kept = np.flatnonzero(seen).astype(np.int32)
