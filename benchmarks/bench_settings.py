@@ -220,14 +220,20 @@ def rows_for(run: str, items: Item, test_idx, signs, probs, extra: dict) -> list
 
 # --------------------------------------------------------------------------- scoring
 
-def answer(r: dict, no_hand: float | None) -> str:
-    """The app's answer: argmax; `unknown` when the no-hand rule applies."""
+# The app's rule for a 7-class model without a calibration sidecar (asl_live.calibration).
+APP_THRESHOLD = 0.3549
+
+
+def answer(r: dict, no_hand: float | None, threshold: float | None = None) -> str:
+    """The app's answer: argmax; `unknown` when the no-hand rule or the threshold applies."""
     if no_hand is not None and r["hands"] < no_hand:
+        return "unknown"
+    if threshold is not None and r["score"] < threshold:
         return "unknown"
     return r["said"]
 
 
-def summary(rows: list[dict], no_hand: float | None = None) -> dict:
+def summary(rows: list[dict], no_hand: float | None = None, threshold: float | None = None) -> dict:
     """Per setting: vocabulary recall (mean over signs), not-unknown share, other-signs unknown share."""
     out = {}
     for setting in SETTINGS:
@@ -238,13 +244,19 @@ def summary(rows: list[dict], no_hand: float | None = None) -> dict:
         oov = [r for r in rs if not r["in_vocabulary"]]
         per_sign = {}
         for s in sorted({r["sign"] for r in voc}):
-            got = [answer(r, no_hand) == s for r in voc if r["sign"] == s]
+            got = [answer(r, no_hand, threshold) == s for r in voc if r["sign"] == s]
             per_sign[s] = (int(sum(got)), len(got))
+        people = []
+        for person in sorted({r["person"] for r in voc}):
+            mine = [r for r in voc if r["person"] == person]
+            people.append(np.mean([np.mean([answer(r, no_hand, threshold) == s for r in mine if r["sign"] == s])
+                                   for s in sorted({r["sign"] for r in mine})]))
         out[setting] = {
             "per_sign": per_sign,
+            "people_mean": float(np.mean(people)) if people and setting != "dictionary" else None,
             "mean_recall": float(np.mean([a / b for a, b in per_sign.values()])) if per_sign else None,
-            "kept": (sum(answer(r, no_hand) != "unknown" for r in voc), len(voc)),
-            "rejected": (sum(answer(r, no_hand) == "unknown" for r in oov), len(oov)),
+            "kept": (sum(answer(r, no_hand, threshold) != "unknown" for r in voc), len(voc)),
+            "rejected": (sum(answer(r, no_hand, threshold) == "unknown" for r in oov), len(oov)),
         }
     return out
 
@@ -269,19 +281,23 @@ def fmt_pair(p) -> str:
 
 def print_tables(rows: list[dict], no_hand: float | None) -> None:
     runs = sorted({r["run"] for r in rows})
-    for rule, label in ((None, "argmax"), (no_hand, f"argmax, no hand in {no_hand:.0%}+ of frames -> unknown"
-                                              if no_hand is not None else None)):
-        if label is None:
-            continue
+    variants = [((None, None), "argmax")]
+    if no_hand is not None:
+        variants += [((no_hand, None), f"argmax; a hand in under {no_hand:.0%} of frames -> unknown"),
+                     ((no_hand, APP_THRESHOLD), f"as the app answers: that, and best probability under "
+                                                f"{APP_THRESHOLD} -> unknown")]
+    for (rule, threshold), label in variants:
         print(f"\n### Per setting ({label})\n")
-        print("| run | setting | mean per-sign recall | vocabulary signs not `unknown` | "
-              "other signs + idle `unknown` | per sign |")
-        print("|---|---|---|---|---|---|")
+        print("| run | setting | mean per-sign recall | mean over people of their per-sign recall | "
+              "vocabulary signs not `unknown` | other signs + idle `unknown` | per sign |")
+        print("|---|---|---|---|---|---|---|")
         for run in runs:
-            for setting, v in summary([r for r in rows if r["run"] == run], rule).items():
+            for setting, v in summary([r for r in rows if r["run"] == run], rule, threshold).items():
                 signs = ", ".join(f"{s} {a}/{b}" for s, (a, b) in v["per_sign"].items())
                 mean = f"{v['mean_recall']:.3f}" if v["mean_recall"] is not None else "-"
-                print(f"| {run} | {setting} | {mean} | {fmt_pair(v['kept'])} | {fmt_pair(v['rejected'])} | {signs} |")
+                pm = f"{v['people_mean']:.3f}" if v["people_mean"] is not None else "-"
+                print(f"| {run} | {setting} | {mean} | {pm} | {fmt_pair(v['kept'])} | {fmt_pair(v['rejected'])} "
+                      f"| {signs} |")
     print("\n### Per person (no-hand rule applied where given)\n")
     print("| run | person | mean per-sign recall | per sign | other signs + idle `unknown` |")
     print("|---|---|---|---|---|")
@@ -301,6 +317,31 @@ def print_tables(rows: list[dict], no_hand: float | None) -> None:
                     wrong[key] = wrong.get(key, 0) + 1
         top = sorted(wrong.items(), key=lambda kv: -kv[1])[:12]
         print(f"- {run}: " + "; ".join(f"{k} {v}" for k, v in top))
+
+
+def people_behind_signs(rows: list[dict], items: Item) -> None:
+    """How many people must a sign have? For each fold model and sign of the vocabulary: the
+    people who trained it, and its recall on the people of that fold's group who sign it."""
+    print("\n### People behind a sign in training -> its recall on people never seen (fold models)\n")
+    print("| run | fold | sign | people in training | held-out people | recall |")
+    print("|---|---|---|---|---|---|")
+    for run in sorted({r["run"] for r in rows if r.get("fold") is not None}):
+        if run not in RECIPES:
+            continue
+        for k, held in enumerate(FOLDS):
+            test = [r for r in rows if r["run"] == run and r["fold"] == k and r["in_vocabulary"]
+                    and r["setting"] != "dictionary"]
+            if not test:
+                continue
+            idx, names = training_labels(items, run, set(held))
+            for sign in VOCABULARY:
+                mine = [r for r in test if r["sign"] == sign]
+                if not mine:
+                    continue
+                trained = sorted({str(items.person[i]) for i, n in zip(idx, names) if n == sign})
+                who = sorted({r["person"] for r in mine})
+                rec = np.mean([r["said"] == sign for r in mine])
+                print(f"| {run} | {k} | {sign} | {len(trained)} | {', '.join(who)} | {rec:.3f} |")
 
 
 # --------------------------------------------------------------------------- main
@@ -389,7 +430,9 @@ def main() -> int:
                 print(f"{run}: trained in {secs:.0f} s", file=sys.stderr)
         else:
             p.error(f"unknown scenario {scenario}")
-    print_tables([json.loads(x) for x in results.read_text().splitlines()], args.no_hand)
+    rows = [json.loads(x) for x in results.read_text().splitlines()]
+    print_tables(rows, args.no_hand)
+    people_behind_signs(rows, items)
     return 0
 
 
