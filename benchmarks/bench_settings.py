@@ -58,6 +58,7 @@ VOCABULARY = ("can", "hello", "no", "please", "thankyou", "water")
 NEAR_VOCABULARY = {"hi", "water hose"}   # neither a fair negative nor a fair test of `unknown`
 IDLE = {"-", "IDLE"}
 SETTINGS = ("webcam", "phone", "studio", "dictionary")
+SOURCES = ("traduttore", "people", "gislr", "dpan", "dictionary")   # the command line's dataset options
 STUDIO = "studio:dpan"
 
 # One person, two archives: traduttore's participant 54320 is its committer dmohazab, and
@@ -89,6 +90,10 @@ RECIPES = {
     # trimmed, negatives from the webcam people only: DPAN's studio clips are no training data,
     # only a setting to test on (its clips are the only `unknown` examples filmed like dictionaries)
     "nodpan_trim": {"sources": ("traduttore", "people", "gislr"), "config": {**BASE, "trim": True}},
+    # trimmed, no `unknown` class at all: the six signs from every setting, and the app's
+    # threshold rule alone rejects (open set; no negatives to learn a setting from)
+    "signs_trim": {"sources": ("traduttore", "people", "gislr"), "config": {**BASE, "trim": True},
+                   "unknown_class": False},
     # the same, with augmentation of what differs between people and cameras
     "everywhere_aug": {"sources": ("traduttore", "people", "gislr", "dpan"),
                        "config": {**BASE, "crop": 0.5, "body_shape": 0.5, "drop_hand": 0.3, "jitter": 0.3}},
@@ -148,6 +153,8 @@ def training_labels(items: Item, recipe: str, held_out: set[str]) -> tuple[np.nd
     sources = RECIPES[recipe]["sources"]
     use = np.isin(items.source, sources) & ~np.isin(items.person, list(held_out)) \
         & (items.setting != "dictionary") & ~items.near
+    if not RECIPES[recipe].get("unknown_class", True):
+        use &= items.in_vocabulary
     labels = np.where(items.in_vocabulary, items.sign, "unknown")
     idx = np.flatnonzero(use)
     return idx, [str(x) for x in labels[idx]]
@@ -211,7 +218,7 @@ def rows_for(run: str, items: Item, test_idx, signs, probs, extra: dict) -> list
     for k, i in enumerate(test_idx):
         p = probs[k]
         best = int(np.argmax(p))
-        out.append({"run": run, **extra, "setting": str(items.setting[i]), "person": str(items.person[i]),
+        out.append({"run": run, **extra, "classes": len(signs), "setting": str(items.setting[i]), "person": str(items.person[i]),
                     "sign": str(items.sign[i]), "said": signs[best], "score": float(p[best]),
                     "hands": float(items.hands[i]), "in_vocabulary": bool(items.in_vocabulary[i]),
                     "near": bool(items.near[i])})
@@ -220,20 +227,24 @@ def rows_for(run: str, items: Item, test_idx, signs, probs, extra: dict) -> list
 
 # --------------------------------------------------------------------------- scoring
 
-# The app's rule for a 7-class model without a calibration sidecar (asl_live.calibration).
-APP_THRESHOLD = 0.3549
+def app_threshold(classes: int) -> float:
+    """The app's rule for a model without a calibration sidecar (asl_live.calibration)."""
+    from asl_live.calibration import class_count_rule
+
+    return class_count_rule(classes).threshold
 
 
-def answer(r: dict, no_hand: float | None, threshold: float | None = None) -> str:
-    """The app's answer: argmax; `unknown` when the no-hand rule or the threshold applies."""
+def answer(r: dict, no_hand: float | None, threshold: bool = False) -> str:
+    """The app's answer: argmax; `unknown` when the no-hand rule or (`threshold`) the app's
+    class-count threshold for the model's number of classes says so."""
     if no_hand is not None and r["hands"] < no_hand:
         return "unknown"
-    if threshold is not None and r["score"] < threshold:
+    if threshold and r["score"] < app_threshold(r.get("classes", 7)):
         return "unknown"
     return r["said"]
 
 
-def summary(rows: list[dict], no_hand: float | None = None, threshold: float | None = None) -> dict:
+def summary(rows: list[dict], no_hand: float | None = None, threshold: bool = False) -> dict:
     """Per setting: vocabulary recall (mean over signs), not-unknown share, other-signs unknown share."""
     out = {}
     for setting in SETTINGS:
@@ -267,11 +278,11 @@ def per_person(rows: list[dict], no_hand: float | None = None) -> dict:
         rs = [r for r in rows if r["person"] == person and not r["near"]]
         voc = [r for r in rs if r["in_vocabulary"]]
         oov = [r for r in rs if not r["in_vocabulary"]]
-        per_sign = {s: np.mean([answer(r, no_hand) == s for r in voc if r["sign"] == s])
+        per_sign = {s: np.mean([answer(r, no_hand, True) == s for r in voc if r["sign"] == s])
                     for s in sorted({r["sign"] for r in voc})}
         out[person] = {"recall": float(np.mean(list(per_sign.values()))) if per_sign else None,
                        "per_sign": {k: round(float(v), 3) for k, v in per_sign.items()},
-                       "rejected": (sum(answer(r, no_hand) == "unknown" for r in oov), len(oov))}
+                       "rejected": (sum(answer(r, no_hand, True) == "unknown" for r in oov), len(oov))}
     return out
 
 
@@ -281,11 +292,11 @@ def fmt_pair(p) -> str:
 
 def print_tables(rows: list[dict], no_hand: float | None) -> None:
     runs = sorted({r["run"] for r in rows})
-    variants = [((None, None), "argmax")]
+    variants = [((None, False), "argmax")]
     if no_hand is not None:
-        variants += [((no_hand, None), f"argmax; a hand in under {no_hand:.0%} of frames -> unknown"),
-                     ((no_hand, APP_THRESHOLD), f"as the app answers: that, and best probability under "
-                                                f"{APP_THRESHOLD} -> unknown")]
+        variants += [((no_hand, False), f"argmax; a hand in under {no_hand:.0%} of frames -> unknown"),
+                     ((no_hand, True), "as the app answers: that, and best probability under the "
+                                       "class-count threshold (0.355 for 7 classes, 0.372 for 6) -> unknown")]
     for (rule, threshold), label in variants:
         print(f"\n### Per setting ({label})\n")
         print("| run | setting | mean per-sign recall | mean over people of their per-sign recall | "
@@ -298,7 +309,7 @@ def print_tables(rows: list[dict], no_hand: float | None) -> None:
                 pm = f"{v['people_mean']:.3f}" if v["people_mean"] is not None else "-"
                 print(f"| {run} | {setting} | {mean} | {pm} | {fmt_pair(v['kept'])} | {fmt_pair(v['rejected'])} "
                       f"| {signs} |")
-    print("\n### Per person (no-hand rule applied where given)\n")
+    print("\n### Per person (as the app answers)\n")
     print("| run | person | mean per-sign recall | per sign | other signs + idle `unknown` |")
     print("|---|---|---|---|---|")
     for run in runs:
@@ -371,12 +382,11 @@ def main() -> int:
         return 0
 
     cache = work / "cache"
-    names = ("traduttore", "people", "gislr", "dpan", "dictionary")
-    by_trim = {False: {name: Source(getattr(args, name), cache, name) for name in names}}
+    by_trim = {False: {name: Source(getattr(args, name), cache, name) for name in SOURCES}}
 
     def sources_for(trim: bool) -> dict[str, Source]:
         if trim not in by_trim:
-            by_trim[trim] = {name: Source(getattr(args, name), cache, name, trim=trim) for name in names}
+            by_trim[trim] = {name: Source(getattr(args, name), cache, name, trim=trim) for name in SOURCES}
         return by_trim[trim]
 
     sources = by_trim[False]
