@@ -25,6 +25,9 @@ answered `unknown`, and the share of signs outside the vocabulary (and idle) ans
 `unknown`. A rule that tells settings apart instead of signs shows up as a setting whose
 `unknown` rate is high for its vocabulary signs or low for its other signs.
 
+Scenario `model`: an exported model (`--model`) trained on every person here, on what it
+never saw: the dictionary clips, and DPAN's unless `--model-saw-dpan`.
+
 Scenario `two2third`: trained on two webcam people (traduttore) with `fit`'s defaults
 (`--recipes` names the recipe), tested on `hello`/`no`/`thankyou` of each of the four other
 webcam people (not 104: he is traduttore's 54320, see `ALIASES`). Scenario `shipped`: today's shipped model (TFLite, through the app's
@@ -193,12 +196,13 @@ def train_and_predict(sources_for, items: Item, recipe: str, train_idx, names, t
     return signs, probs, seconds
 
 
-def shipped_predictions(sources, items: Item, test_idx):
-    """The shipped model through the app's Classifier, on raw sequences."""
+def shipped_predictions(sources, items: Item, test_idx, model_dir: Path | None = None):
+    """The shipped model (or the exported model in `model_dir`) through the app's Classifier."""
     from asl_live.classifier import Classifier
     from asl_live.gislr import Dataset
 
-    clf = Classifier()
+    clf = Classifier() if model_dir is None else \
+        Classifier(model_dir / "model.tflite", model_dir / "sign_to_prediction_index_map.json")
     out = []
     for i in test_idx:
         s = sources[items.source[i]]
@@ -371,6 +375,9 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-hand", type=float, default=0.01,
                    help="also score with the rule: a hand in fewer than this share of frames -> unknown")
+    p.add_argument("--model", help="scenario `model`: an export folder (model.tflite + label map)")
+    p.add_argument("--model-name", help="its name in the tables (default: the folder's name)")
+    p.add_argument("--model-saw-dpan", action="store_true", help="its training data held the DPAN clips")
     p.add_argument("--work", required=True)
     p.add_argument("--tables", action="store_true", help="only print the tables of what --work holds")
     args = p.parse_args()
@@ -408,6 +415,18 @@ def main() -> int:
             test = np.flatnonzero(np.isin(items.person, list(SHIPPED_UNSEEN)) | (items.setting == "dictionary"))
             signs, probs = shipped_predictions(sources, items, test)
             record(results, rows_for("shipped", items, test, signs, probs, {"fold": None}))
+        elif scenario == "model":
+            # A model trained on every person here (`--model`, an export folder) never saw the
+            # dictionary clips, nor DPAN's when its recipe leaves them out (`--model-saw-dpan` if not).
+            run = f"model:{args.model_name or Path(args.model).name}"
+            if (run, None) in done:
+                continue
+            unseen = items.setting == "dictionary"
+            if not args.model_saw_dpan:
+                unseen |= items.setting == "studio"
+            test = np.flatnonzero(unseen)
+            signs, probs = shipped_predictions(sources, items, test, Path(args.model))
+            record(results, rows_for(run, items, test, signs, probs, {"fold": None}))
         elif scenario == "folds":
             for recipe in args.recipes.split(","):
                 if RECIPES[recipe]["sources"] == ("traduttore",):
