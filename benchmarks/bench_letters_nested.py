@@ -61,6 +61,7 @@ def main() -> int:
     p.add_argument("datasets", nargs="+")
     p.add_argument("--json")
     p.add_argument("--final-seeds", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0, help="the outer trainings' first seed (the inner ones use 0)")
     p.add_argument("--candidates", nargs="+", default=list(CANDIDATES))
     p.add_argument("--resume", help="a JSON of an earlier run: its inner scores are reused")
     args = p.parse_args()
@@ -110,7 +111,7 @@ def main() -> int:
         pick = max(inner, key=inner.get)
         recipe = replace(CANDIDATES[pick], seeds=args.final_seeds)
         t0 = time.time()
-        rep = score(recipe, [train[n] for n in rest], test[held])
+        rep = score(recipe, [train[n] for n in rest], test[held], seed=args.seed)
         rep["picked"] = pick
         rep["inner_scores"] = inner
         rep["seconds"] = round(time.time() - t0, 1)

@@ -4,8 +4,8 @@
 (e.g. made by `asl-train import-mpdata` from the fingerspelling MP_Data sets, one
 dataset per source) and writes `letters.tflite` and `letters_map.json` with the
 competition's contract: `serving_default(inputs float32[frames, 543, 3] with NaN)
--> outputs float32[letters]`. `--holdout DIR` also measures it on a dataset it
-never saw (what `benchmarks/bench_letters.py` does per source).
+-> outputs float32[letters]`. `benchmarks/bench_letters.py` measures a recipe on
+sources it never saw; `benchmarks/bench_letters_nested.py` chose the shipped one.
 
 Why it looks like this:
 - **The hand's own frame.** Points relative to the wrist, divided by the palm's
@@ -16,14 +16,16 @@ Why it looks like this:
   them. The model is trained on both mirror images, and the exported model
   averages its answers for the hand and its mirror image, so its output is the
   same, exactly, for a left and a right hand.
-- **One frame at a time, then the mean.** A small MLP on one frame's hand shape (x, y and the 210 point distances)
-  (0.05 ms in TFLite); over a clip, the mean of its per-frame probabilities where a
+- **One frame at a time, then the mean.** Small MLPs on one frame's hand shape (x, y and
+  the 210 point distances), three seeds averaged (0.08 ms in TFLite); over a clip, the mean of its per-frame probabilities where a
   hand was seen. The live speller (`asl_live.spelling`) feeds one frame.
 - **Which hand, in a frame with two**: the one whose wrist is higher in the
   picture (the spelling hand is raised; the other rests).
 - Augmentation stands in for recording settings that the sources do not cover:
-  rotation in the picture (+-15 deg), x/y aspect (the tutorial sets' x and y are
-  fractions of a 300x360 crop, a webcam's of 640x480), depth scale and jitter.
+  rotation in the picture (+-25 deg) and out of it (+-30 deg about x and y, using
+  the depth only to turn the points), x/y aspect by up to 1.8x either way (the
+  tutorial sets' x and y are fractions of a 300x360 crop, a webcam's of 640x480:
+  their palms' width/length differs by about 2x), size, depth scale and jitter.
 """
 
 from __future__ import annotations
