@@ -192,46 +192,88 @@ def run_spelling_headless(source, classifier, landmarks, out=None, on_word=None)
     return n
 
 
-def run_spelling_window(source, classifier, landmarks, window, on_word=None, end_hold_s: float = 3.0) -> None:
+def _window_steps(source, classifier, landmarks):
+    """`spell_steps` with what the window needs of the speller copied out, in the worker thread
+    (the speller changes under the drawing thread otherwise)."""
+    for item, frame, events, speller in spell_steps(source, classifier, landmarks):
+        seen = frame is not None and hand_position(frame) is not None
+        yield item, frame, events, speller.current, speller.word, seen
+
+
+def run_spelling_window(source, classifier, landmarks, window, on_word=None, end_hold_s: float = 3.0,
+                        realtime: bool = True, depth: int = 2) -> None:
     """The window for `--letters`: the picture, the letter seen now with its confidence, the words
-    and the word spelled so far. Recorded input plays at its frame rate; q/Esc quits."""
+    and the word spelled so far. Recorded input plays at its frame rate (`realtime=False`: as fast
+    as it goes, for benchmarks); q/Esc quits.
+
+    As the signs' window (`pipeline.run_window`): Holistic, the letters model and the speller run
+    in a worker thread up to `depth` frames ahead, drawing and showing in this thread at a lower
+    priority, and when drawing falls behind only the newest frame is drawn (the others still
+    reach the words), so the window keeps Holistic's pace (BENCHMARKS.md, "Letters window").
+    """
     import time
 
     from .classifier import Prediction
     from .overlay import HUD, render
+    from .pipeline import Ahead, _lower_priority
 
     hud = HUD(status="no hands", source=source.name)
     words: list[str] = []
-    pace = None if source.live else 1.0 / max(source.fps, 1.0)
+    pace = None if source.live or not realtime else 1.0 / max(source.fps, 1.0)
     last = time.perf_counter()
     image = frame = None
-    for item, f, events, speller in spell_steps(source, classifier, landmarks):
+
+    def apply(step) -> None:
+        item, f, events, current, word, seen = step
         for ev in events:
             if isinstance(ev, Word):
                 words.append(ev.word)
                 if on_word is not None:
                     on_word(_recognition(ev, item.origin if item is not None else None))
-        if item is None:
-            break
-        image, frame = item.image, f
-        if speller.current is not None:
-            letter, score = speller.current
+        if current is not None:
+            letter, score = current
             # upper case on screen: a lone lower-case l reads as a bar (the JSON keeps lower case)
             hud.last = Prediction(letter.upper(), score, [(letter.upper(), score)])
-            hud.status = "signing"
-        else:
-            hud.status = "no hands" if hand_position(f) is None else "signing"
-        hud.transcript = (words + ([speller.word + "_"] if speller.word else []))[-8:]
-        if pace is not None:
-            wait = last + pace - time.perf_counter()
-            if wait > 0:
-                time.sleep(wait)
-        last = time.perf_counter()
-        if window.show(render(image, frame, hud)) == "quit":
+        hud.status = "signing" if current is not None or seen else "no hands"
+        hud.transcript = (words + ([word + "_"] if word else []))[-8:]
+
+    def play() -> bool:
+        nonlocal image, frame, last
+        while True:
+            step = work.get_or_none()
+            if step is None:
+                return True
+            # only the newest processed frame is drawn; the skipped ones still update the words
+            while step[0] is not None and (pace is None or time.perf_counter() > last + 2 * pace):
+                newer = work.get_or_none(block=False)
+                if newer is None:
+                    break
+                apply(step)
+                step = newer
+            apply(step)
+            if step[0] is None:
+                return True
+            image, frame = step[0].image, step[1]
+            if pace is not None:
+                wait = last + pace - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+            last = time.perf_counter()
+            if window.show(render(image, frame, hud)) == "quit":
+                return False
+
+    # the worker first: a thread inherits the nice value of the thread that starts it
+    work = Ahead(_window_steps(source, classifier, landmarks), depth=depth, name="asl-live letters")
+    with _lower_priority():
+        try:
+            ended = play()
+        finally:
+            work.close()
+        if not ended or image is None:
             return
-    hud.transcript, hud.banner = words[-8:], "end of input - q to quit"
-    end = time.perf_counter() + end_hold_s
-    while time.perf_counter() < end:
-        if window.show(render(image, frame, hud)) == "quit":
-            return
-        time.sleep(0.03)
+        hud.transcript, hud.banner = words[-8:], "end of input - q to quit"
+        end = time.perf_counter() + end_hold_s
+        while time.perf_counter() < end:
+            if window.show(render(image, frame, hud)) == "quit":
+                return
+            time.sleep(0.03)

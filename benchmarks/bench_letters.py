@@ -1,6 +1,9 @@
 """Leave-one-source-out recall of the letters model (`train.letters`), per letter, with confusions.
 
-    nice python benchmarks/bench_letters.py DS1 DS2 ... [--epochs 60] [--json OUT.json]
+    nice python benchmarks/bench_letters.py DS1 DS2 ... [--epochs 30] [--seeds 3] [--json OUT.json]
+
+One recipe (the shipped `train.letters.RECIPE`, or it changed by the flags), fixed before
+the run; `bench_letters_nested.py` chooses among several without looking at the held-out source.
 
 Each DS is a GISLR dataset made by `asl-train import-mpdata` from one letters source
 (`/work/shared/data/letters`). For each source: train on all the others, test on it.
@@ -17,6 +20,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,14 +35,15 @@ HARD = ("a", "e", "s", "t", "m", "n")
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("datasets", nargs="+")
-    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--epochs", type=int, default=L.RECIPE.epochs)
+    p.add_argument("--seeds", type=int, default=L.RECIPE.seeds, help="models in the ensemble")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json")
-    p.add_argument("--z", action="store_true", help="hand shape from x, y and z (default x, y: train.letters.USE_Z)")
+    p.add_argument("--z", action="store_true", help="hand shape from x, y and z (default: x, y)")
     p.add_argument("--no-pairs", action="store_true", help="without the 210 pairwise point distances")
     args = p.parse_args()
-    L.USE_Z = args.z
-    L.PAIRS = not args.no_pairs
+    recipe = replace(L.RECIPE, z=args.z, pairs=not args.no_pairs, epochs=args.epochs, seeds=args.seeds)
+    print(f"recipe: {recipe}", flush=True)
     train_sets = {Path(d).name: L.load_hands(d) for d in args.datasets}
     test_sets = {Path(d).name: L.load_hands(d, first_only=True) for d in args.datasets}
     folds = {}
@@ -48,7 +53,7 @@ def main() -> int:
         hands = np.concatenate([o[0] for o in others])
         letters = np.concatenate([o[1] for o in others])
         classes = sorted(set(letters))
-        model = L.fit(hands, letters, classes, epochs=args.epochs, seed=args.seed)
+        model = L.fit(hands, letters, classes, recipe, seed=args.seed)
         th, tl, _, _ = test_sets[held]
         keep = np.isin(tl, classes)  # a letter no training source has cannot be measured
         pred = np.array(classes)[L.predict(model, th[keep]).argmax(axis=1)]

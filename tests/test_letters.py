@@ -61,3 +61,53 @@ def test_train_letters_bad_data_is_one_line(tmp_path, capsys):
     assert asl_train(["letters", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "train.csv" in err[0]
+
+
+def _real_hand(letter="W"):
+    return np.load(LETTERS / "MP_Data" / letter / "0" / "0.npy").reshape(1, 21, 3)
+
+
+def test_palm_frame_features_ignore_roll_position_and_size():
+    from train.letters import Recipe, hand_shape
+
+    recipe = Recipe(frame="palm", extras=True)
+    hand = _real_hand()
+    a = np.deg2rad(50)
+    turn = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]], np.float32)
+    moved = (hand - hand[:, :1]) @ turn.T * 1.7 + np.array([0.3, 0.1, 0.0], np.float32)
+    f, g = np.asarray(hand_shape(hand, recipe)), np.asarray(hand_shape(moved.astype(np.float32), recipe))
+    assert f.shape == (1, 2 + 42 + 210 + 15 + 2)
+    np.testing.assert_allclose(f[:, 2:], g[:, 2:], atol=1e-4)  # all but the hand's direction
+    assert np.abs(f[:, :2] - g[:, :2]).max() > 0.5  # which the model still gets (H against U)
+    # the image frame keeps the roll in the coordinates themselves
+    image = Recipe()
+    assert np.abs(np.asarray(hand_shape(hand, image)) - np.asarray(hand_shape(moved.astype(np.float32), image))).max() > 0.5
+
+
+def test_crossing_feature_tells_crossed_fingers():
+    from train.letters import Recipe, hand_shape
+
+    recipe = Recipe(frame="palm", extras=True)
+    hand = _real_hand("W")  # index, middle and ring spread: not crossed
+    crossed = hand.copy()
+    crossed[0, [8, 12], :2] = hand[0, [12, 8], :2]  # index and middle tips swap sides (R)
+    cross_open = np.asarray(hand_shape(hand, recipe))[0, -2]
+    cross_r = np.asarray(hand_shape(crossed, recipe))[0, -2]
+    assert cross_open > 0.3 and cross_r < -0.3
+
+
+def test_train_letters_ensemble_exports_a_model_that_names_its_training_letters(tmp_path, capsys):
+    """`asl-train letters` end to end on the real fixture frames: 2 seeds, TFLite parity checked inside."""
+    from train.cli import main as asl_train
+
+    ds = tmp_path / "ds"
+    assert import_mpdata.main([str(LETTERS), "--out", str(ds), "--keep-names", "--quiet"]) == 0
+    out = tmp_path / "model"
+    assert asl_train(["letters", "--data", str(ds), "--out", str(out), "--epochs", "40", "--seeds", "2"]) == 0
+    info = json.loads((out / "letters_train.json").read_text())
+    assert info["recipe"]["seeds"] == 2 and info["parity_max_abs"] < 1e-4
+    assert info["classes"] == ["a", "b", "l", "o", "w"]
+    c = Classifier(out / "letters.tflite", out / "letters_map.json")
+    frame = np.full((1, 543, 3), np.nan, np.float32)
+    frame[0, RIGHT_HAND] = _real_hand("L")[0]
+    assert c.labels[int(c.probabilities(frame).argmax())] == "l"

@@ -286,3 +286,40 @@ def test_cli_window_shows_provisional_labels_then_the_transcript(xvfb, tiny_mode
     assert out == "" and "Traceback" not in err
     # Before the sign ended its guess was not yet in the transcript line: no final word there.
     assert (seen["provisional"].min(axis=2) > 200)[mask].mean() < 0.9
+
+
+def test_letters_window_shows_the_words_spelled(xvfb, tmp_path):
+    """`asl-live --letters --replay` of real letter frames (B, O, W held, then the hand drops) in a
+    real window: the word "bow" reaches the transcript line on screen, and the app ends by itself."""
+    from asl_live.gislr import write_parquet
+    from asl_live.layout import RIGHT_HAND
+
+    letters = Path(__file__).parent / "fixtures" / "letters_mpdata" / "MP_Data"
+    frames = np.full((5 + 3 * 15 + 25, 543, 3), np.nan, np.float32)
+    for k, letter in enumerate("BOW"):
+        frames[5 + 15 * k:5 + 15 * (k + 1), RIGHT_HAND] = np.load(letters / letter / "0" / "0.npy").reshape(21, 3)
+    replay = write_parquet(tmp_path / "bow.parquet", frames)
+    mask = _transcript_mask(["bow"])
+    proc = None
+    try:
+        with XClient(xvfb.display) as client:
+            proc = subprocess.Popen([sys.executable, "-m", "asl_live", "--letters", "--replay", str(replay)],
+                                    env=xvfb.env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    cwd=Path(__file__).parent.parent)
+            assert wait_for(lambda: client.windows("asl-live letters") or proc.poll() is not None, 60)
+            assert proc.poll() is None, proc.stderr.read()
+            win = client.windows("asl-live letters")[0]
+            ox, oy = client.origin(win)
+            client.move_pointer(1279, 959)  # out of the picture
+
+            def word_on_screen():
+                white = xvfb.screenshot()[oy:oy + 720, ox:ox + 960].min(axis=2) > 200
+                return white[mask].mean() > 0.9
+
+            assert wait_for(word_on_screen, 60, interval=0.05), "the word never showed on screen"
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err

@@ -4,8 +4,8 @@
 (e.g. made by `asl-train import-mpdata` from the fingerspelling MP_Data sets, one
 dataset per source) and writes `letters.tflite` and `letters_map.json` with the
 competition's contract: `serving_default(inputs float32[frames, 543, 3] with NaN)
--> outputs float32[letters]`. `--holdout DIR` also measures it on a dataset it
-never saw (what `benchmarks/bench_letters.py` does per source).
+-> outputs float32[letters]`. `benchmarks/bench_letters.py` measures a recipe on
+sources it never saw; `benchmarks/bench_letters_nested.py` chose the shipped one.
 
 Why it looks like this:
 - **The hand's own frame.** Points relative to the wrist, divided by the palm's
@@ -16,14 +16,16 @@ Why it looks like this:
   them. The model is trained on both mirror images, and the exported model
   averages its answers for the hand and its mirror image, so its output is the
   same, exactly, for a left and a right hand.
-- **One frame at a time, then the mean.** A small MLP on one frame's hand shape (x, y and the 210 point distances)
-  (0.05 ms in TFLite); over a clip, the mean of its per-frame probabilities where a
+- **One frame at a time, then the mean.** Small MLPs on one frame's hand shape (x, y and
+  the 210 point distances), three seeds averaged (0.08 ms in TFLite); over a clip, the mean of its per-frame probabilities where a
   hand was seen. The live speller (`asl_live.spelling`) feeds one frame.
 - **Which hand, in a frame with two**: the one whose wrist is higher in the
   picture (the spelling hand is raised; the other rests).
 - Augmentation stands in for recording settings that the sources do not cover:
-  rotation in the picture (+-15 deg), x/y aspect (the tutorial sets' x and y are
-  fractions of a 300x360 crop, a webcam's of 640x480), depth scale and jitter.
+  rotation in the picture (+-25 deg) and out of it (+-30 deg about x and y, using
+  the depth only to turn the points), x/y aspect by up to 1.8x either way (the
+  tutorial sets' x and y are fractions of a 300x360 crop, a webcam's of 640x480:
+  their palms' width/length differs by about 2x), size, depth scale and jitter.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -39,33 +43,108 @@ from asl_live.layout import DIMS, LEFT_HAND, RIGHT_HAND, ROWS_PER_FRAME
 
 WRIST = 0
 KNUCKLES = (5, 9, 13, 17)  # index, middle, ring, pinky bases: the palm's size
+MIDDLE_KNUCKLE = 9
 EPS = 1e-4
-# Depth: MediaPipe's hand z is relative to the wrist but its scale differs between trackers
-# (Hands, Holistic, the web Hand Landmarker); the benchmark measures with and without it.
-PAIRS = True  # the 210 pairwise distances too: mean LOSO recall 0.780 with, 0.737 without (BENCHMARKS.md)
-USE_Z = False  # measured: mean LOSO recall 0.737 without z, 0.716 with (BENCHMARKS.md)
 TUTORIAL_FRAMES = (0, 10, 20)  # of a 30-frame "one photo" sequence: frames that differ by tracking jitter
+# the three joints of each finger's bend (base, middle, tip side) for the curl angles
+_CHAINS = ((0, 1, 2), (1, 2, 3), (2, 3, 4), (0, 5, 6), (5, 6, 7), (6, 7, 8), (0, 9, 10), (9, 10, 11),
+           (10, 11, 12), (0, 13, 14), (13, 14, 15), (14, 15, 16), (0, 17, 18), (17, 18, 19), (18, 19, 20))
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How the letters model is made: plain data, so a benchmark can compare a few side by side.
+
+    frame:    "image" - wrist-relative x, y in palm sizes, orientation as the picture has it;
+              "palm"  - the same turned so the wrist-to-middle-knuckle line points up (the same
+                        for any roll of the hand), plus that line's direction (H/U, P/K, G/Q
+                        differ mainly in it)
+    pairs:    the 210 distances between every two points (where the thumb sits on each finger)
+    extras:   15 finger-curl cosines, the index/middle crossing (R against U) and where the
+              thumb tip sits along the knuckle line (T/N/M/S/A: which gap it is in)
+    z:        use MediaPipe's depth as an input (the sources' trackers scale it differently)
+    rot2d:    in-picture rotation augmentation, +- degrees
+    rot3d:    augmentation by turning the hand out of the picture plane (about x and y), +-
+              degrees, with the depth at a random scale (it is only used to turn the points)
+    aspect:   x/y aspect augmentation, +- this in log scale: normalised coordinates are fractions
+              of the picture's width and height, so a hand's aspect follows the picture's (the
+              tutorial sets' 300x360 crops against a 640x480 webcam: a factor of 1.6)
+    seeds:    an ensemble of this many models (the exported model averages them)
+    """
+
+    frame: str = "image"
+    pairs: bool = True
+    extras: bool = False
+    z: bool = False
+    rot2d: float = 15.0
+    rot3d: float = 0.0
+    aspect: float = 0.25
+    seeds: int = 1
+    epochs: int = 30
+
+
+# The shipped recipe: of the candidates in benchmarks/bench_letters_nested.py, the best mean
+# over its 12 two-source trainings (each tested on the two sources it did not see); the same
+# one the nested choice picked in 3 of 4 folds (BENCHMARKS.md, "Letters model").
+RECIPE = Recipe(rot2d=25.0, rot3d=30.0, aspect=0.6, seeds=3)
 
 
 # --- the hand's own frame (keras.ops: the same code in training and in the TFLite graph)
 
-def hand_shape(hand):
-    """float32[N, 21, 3] raw image coordinates -> float32[N, 63] in the hand's own frame."""
+def hand_shape(hand, recipe: Recipe = RECIPE):
+    """float32[N, 21, 3] raw image coordinates -> float32[N, features] in the hand's own frame."""
     from keras import ops
 
     local = hand - hand[:, WRIST:WRIST + 1, :]
     knuckles = ops.take(local, list(KNUCKLES), axis=1)[..., :2]
     palm = ops.mean(ops.sqrt(ops.sum(ops.square(knuckles), axis=-1)), axis=1)  # [N]
     local = local / ops.maximum(palm, EPS)[:, None, None]
-    if not USE_Z:
-        local = local * ops.convert_to_tensor(np.array([1.0, 1.0, 0.0], np.float32))
-    flat = ops.reshape(local, (-1, 21 * 3))
-    if not PAIRS:
-        return flat
-    # every pair's distance (x, y), in palm sizes: where the thumb sits against each finger
-    a, b = np.triu_indices(21, 1)
-    d = ops.take(local, a.tolist(), axis=1)[..., :2] - ops.take(local, b.tolist(), axis=1)[..., :2]
-    return ops.concatenate([flat, ops.sqrt(ops.sum(ops.square(d), axis=-1) + 1e-8)], axis=-1)
+    x, y, z = local[..., 0], local[..., 1], local[..., 2]
+    pieces = []
+    if recipe.frame == "palm":
+        up = local[:, MIDDLE_KNUCKLE, :2]
+        up = up / ops.maximum(ops.sqrt(ops.sum(ops.square(up), axis=-1, keepdims=True)), EPS)
+        ux, uy = up[:, 0:1], up[:, 1:2]
+        # turn every point so that `up` becomes (0, -1) (image y grows downwards)
+        x, y = -uy * x + ux * y, -ux * x - uy * y
+        pieces.append(up)
+    elif recipe.frame != "image":
+        raise ValueError(f"unknown frame {recipe.frame!r}")
+    pieces += [x, y] + ([z] if recipe.z else [])
+    if recipe.pairs:
+        a, b = np.triu_indices(21, 1)
+        dx = ops.take(x, a.tolist(), axis=1) - ops.take(x, b.tolist(), axis=1)
+        dy = ops.take(y, a.tolist(), axis=1) - ops.take(y, b.tolist(), axis=1)
+        pieces.append(ops.sqrt(dx * dx + dy * dy + 1e-8))
+    if recipe.extras:
+        pieces += _extras(x, y)
+    return ops.concatenate(pieces, axis=-1)
+
+
+def _extras(x, y):
+    """Finger curl (cosine of each joint's bend), index/middle crossing, thumb along the knuckles."""
+    from keras import ops
+
+    def pt(i):
+        return x[:, i], y[:, i]
+
+    def unit(ax, ay):
+        n = ops.maximum(ops.sqrt(ax * ax + ay * ay), EPS)
+        return ax / n, ay / n
+
+    curl = []
+    for a, b, c in _CHAINS:
+        (xa, ya), (xb, yb), (xc, yc) = pt(a), pt(b), pt(c)
+        ux, uy = unit(xb - xa, yb - ya)
+        vx, vy = unit(xc - xb, yc - yb)
+        curl.append(ux * vx + uy * vy)
+    # crossing: the tips' order across the hand against the knuckles' order (negative when crossed)
+    kx, ky = x[:, 5] - x[:, 9], y[:, 5] - y[:, 9]
+    cross = ((x[:, 8] - x[:, 12]) * kx + (y[:, 8] - y[:, 12]) * ky) / ops.maximum(kx * kx + ky * ky, 0.05)
+    # the thumb tip's place along the index-to-pinky knuckle line: 0 at the index, 1 at the pinky
+    lx, ly = x[:, 17] - x[:, 5], y[:, 17] - y[:, 5]
+    along = ((x[:, 4] - x[:, 5]) * lx + (y[:, 4] - y[:, 5]) * ly) / ops.maximum(lx * lx + ly * ly, 0.05)
+    return [ops.stack(curl, axis=-1), ops.clip(ops.stack([cross, along], axis=-1), -3.0, 3.0)]
 
 
 def mirror(hand):
@@ -97,17 +176,18 @@ def select_hand(frames):
     return hand, ops.logical_or(ok_l, ok_r)
 
 
-def build_model(classes: int, units: int = 256, dropout: float = 0.2):
+def build_model(classes: int, recipe: Recipe = RECIPE, units: int = 256, dropout: float = 0.2,
+                name: str = "letters"):
     import keras
     from keras import layers
 
     inp = keras.Input((21, 3), name="hand")
-    x = layers.Lambda(hand_shape, name="hand_shape")(inp)
+    x = layers.Lambda(partial(hand_shape, recipe=recipe), name="hand_shape")(inp)
     for i in range(2):
         x = layers.Dense(units, activation="gelu", name=f"dense{i}")(x)
         x = layers.Dropout(dropout)(x)
     out = layers.Dense(classes, activation="softmax", name="letter")(x)
-    return keras.Model(inp, out, name="letters")
+    return keras.Model(inp, out, name=name)
 
 
 def symmetric_probabilities(model, hand):
@@ -153,45 +233,59 @@ def load_hands(dataset_dir, tutorial_frames=TUTORIAL_FRAMES, first_only: bool = 
             np.asarray(groups), np.asarray(people))
 
 
-def augment(hands: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Random mirror, in-picture rotation, aspect, size, depth scale and jitter, per hand."""
+def augment(hands: np.ndarray, rng: np.random.Generator, recipe: Recipe = RECIPE) -> np.ndarray:
+    """Random mirror, rotation (in and out of the picture), aspect, size, depth scale and jitter."""
     n = len(hands)
     h = hands - hands[:, :1]
     flip = rng.random(n) < 0.5
     h[flip, :, 0] *= -1
-    a = np.deg2rad(rng.uniform(-15, 15, n))
+    h[..., 2] *= np.exp(rng.uniform(-0.4, 0.4, n))[:, None]
+    if recipe.rot3d:
+        # turn about the picture's x axis (pitch), then its y axis (yaw); z only moves the points
+        for axes in ((1, 2), (0, 2)):
+            t = np.deg2rad(rng.uniform(-recipe.rot3d, recipe.rot3d, n))[:, None]
+            p, q = h[..., axes[0]].copy(), h[..., axes[1]].copy()
+            h[..., axes[0]] = np.cos(t) * p - np.sin(t) * q
+            h[..., axes[1]] = np.sin(t) * p + np.cos(t) * q
+    a = np.deg2rad(rng.uniform(-recipe.rot2d, recipe.rot2d, n))
     c, s = np.cos(a), np.sin(a)
     x, y = h[..., 0].copy(), h[..., 1].copy()
     h[..., 0] = c[:, None] * x - s[:, None] * y
     h[..., 1] = s[:, None] * x + c[:, None] * y
-    aspect = np.exp(rng.uniform(-0.25, 0.25, n))
+    aspect = np.exp(rng.uniform(-recipe.aspect, recipe.aspect, n))
     h[..., 0] *= aspect[:, None]
-    h[..., 2] *= np.exp(rng.uniform(-0.4, 0.4, n))[:, None]
     h *= np.exp(rng.uniform(-0.5, 0.5, n))[:, None, None]
     palm = np.linalg.norm(h[:, list(KNUCKLES), :2], axis=-1).mean(axis=1)
     h += rng.normal(0, 0.03, h.shape) * palm[:, None, None]
     return (h + rng.uniform(0.2, 0.8, (n, 1, 3)) * np.array([1, 1, 0])).astype(np.float32)
 
 
-def fit(hands, letters, classes: list[str], epochs: int = 60, seed: int = 0, progress: bool = False):
-    """Train on (hands, letters); each source/letter weighted so every letter counts the same."""
+def fit(hands, letters, classes: list[str], recipe: Recipe = RECIPE, seed: int = 0, progress: bool = False):
+    """Train on (hands, letters), each letter weighted the same; `recipe.seeds` models averaged."""
     import keras
+    from keras import layers
 
-    keras.utils.set_random_seed(seed)
-    rng = np.random.default_rng(seed)
     index = {c: i for i, c in enumerate(classes)}
     y = np.array([index[l] for l in letters])
     counts = np.bincount(y, minlength=len(classes)).astype(np.float64)
     weight = (len(y) / (len(classes) * np.maximum(counts, 1)))[y].astype(np.float32)
-    model = build_model(len(classes))
-    steps = max(1, len(y) // 128) * epochs
-    lr = keras.optimizers.schedules.CosineDecay(2e-3, steps)
-    model.compile(keras.optimizers.AdamW(lr, weight_decay=1e-4),
-                  "sparse_categorical_crossentropy")
-    for _ in range(epochs):
-        model.fit(augment(hands, rng), y, sample_weight=weight, batch_size=128, epochs=1,
-                  shuffle=True, verbose=1 if progress else 0)
-    return model
+    members = []
+    for k in range(recipe.seeds):
+        keras.utils.set_random_seed(seed + k)
+        rng = np.random.default_rng(seed + k)
+        model = build_model(len(classes), recipe, name=f"letters_seed{seed + k}")
+        steps = max(1, len(y) // 128) * recipe.epochs
+        lr = keras.optimizers.schedules.CosineDecay(2e-3, steps)
+        model.compile(keras.optimizers.AdamW(lr, weight_decay=1e-4), "sparse_categorical_crossentropy")
+        # every epoch's own augmented copy, in one fit call (one call per epoch costs more than the steps)
+        copies = np.concatenate([augment(hands, rng, recipe) for _ in range(recipe.epochs)])
+        model.fit(copies, np.tile(y, recipe.epochs), sample_weight=np.tile(weight, recipe.epochs),
+                  batch_size=128, epochs=1, shuffle=True, verbose=1 if progress else 0)
+        members.append(model)
+    if len(members) == 1:
+        return members[0]
+    inp = keras.Input((21, 3), name="hand")
+    return keras.Model(inp, layers.Average(name="ensemble")([m(inp) for m in members]), name="letters")
 
 
 def predict(model, hands) -> np.ndarray:
@@ -261,8 +355,10 @@ def build_parser():
                                    "letter frames; write letters.tflite + letters_map.json.")
     p.add_argument("--data", nargs="+", required=True, metavar="DIR", help="training datasets")
     p.add_argument("--out", required=True, metavar="DIR", help="where letters.tflite goes")
-    p.add_argument("--epochs", type=int, default=60)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=RECIPE.epochs, help=f"(default {RECIPE.epochs})")
+    p.add_argument("--seeds", type=int, default=RECIPE.seeds,
+                   help=f"models in the ensemble (default {RECIPE.seeds})")
+    p.add_argument("--seed", type=int, default=0, help="the first model's seed")
     return p
 
 
@@ -278,7 +374,10 @@ def main(argv=None) -> int:
     if len(hands) == 0:
         raise UserError("no frames with a hand in the given datasets")
     classes = sorted(set(letters))
-    model = fit(hands, letters, classes, epochs=args.epochs, seed=args.seed)
+    if args.epochs < 1 or args.seeds < 1:
+        raise UserError("--epochs and --seeds must be at least 1")
+    recipe = replace(RECIPE, epochs=args.epochs, seeds=args.seeds)
+    model = fit(hands, letters, classes, recipe, seed=args.seed)
     paths = export(model, classes, out)
     # parity: the TFLite model against Keras on training frames, one frame at a time
     from .tflite import interpreter
@@ -292,7 +391,7 @@ def main(argv=None) -> int:
     diff = float(np.abs(lite_p - keras_p).max())
     if diff > 1e-4:
         raise UserError(f"the TFLite model differs from Keras by {diff:.2g}")
-    info = {"classes": classes, "frames": int(len(hands)), "epochs": args.epochs, "seed": args.seed,
+    info = {"classes": classes, "frames": int(len(hands)), "recipe": asdict(recipe), "seed": args.seed,
             "data": [str(d) for d in args.data], "parity_max_abs": diff}
     (out / "letters_train.json").write_text(json.dumps(info, indent=1) + "\n")
     print(paths["model"])
