@@ -52,8 +52,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stream_data import (DPAN, HELLO_THANKYOU, TRADUTTORE, Stream, gap_stream,  # noqa: E402
-                         join, load_clips, rest_runs, waist_stream)
+from stream_data import (DPAN, HELLO_THANKYOU, REPEATED, TRADUTTORE, WLASL, Stream,  # noqa: E402
+                         dropout_clip, gap_stream, join, load_clips, no_rest_stream, rest_runs,
+                         waist_stream)
 
 from asl_live.layout import hands_visible  # noqa: E402
 
@@ -172,6 +173,28 @@ def gap_streams(name, clips, rng, n_signs, per_stream, lo, hi):
             for k in range(0, len(pick), per_stream)]
 
 
+def joined(name, clips, rng, per_stream, orders=1, transform=None) -> list[Stream]:
+    """`orders` random orders of the clips, `per_stream` to a stream, joined as recorded."""
+    empty = np.zeros((0,) + clips[0].frames.shape[1:], np.float32)
+    out = []
+    for o in range(orders):
+        order = [clips[i] for i in rng.permutation(len(clips))]
+        if transform is not None:
+            order = [transform(c) for c in order]
+        for k in range(0, len(order), per_stream):
+            g = order[k: k + per_stream]
+            out.append(join(f"{name}-{o}-{k}", g, [empty] * (len(g) + 1)))
+    return out
+
+
+def no_rest_streams(name, clips, rng, per_stream, orders=1) -> list[Stream]:
+    out = []
+    for o in range(orders):
+        order = [clips[i] for i in rng.permutation(len(clips))]
+        out += [no_rest_stream(f"{name}-{o}-{k}", order[k: k + per_stream]) for k in range(0, len(order), per_stream)]
+    return out
+
+
 def run_landmarks(args, make_segmenter) -> None:
     from asl_live.classifier import Classifier
 
@@ -192,9 +215,28 @@ def run_landmarks(args, make_segmenter) -> None:
             rest = [c for c in load_clips(DPAN) if c.sign not in used][: args.heldout]
             for k, v in dpan_streams(rest, rng, args.per_stream).items():
                 kinds[k.replace("dpan", "dpan-heldout")] = (v, None)
+    if (WLASL / "train.csv").is_file():
+        # Dictionary clips of other signers (WLASL), each starting and ending at rest, joined as
+        # recorded; the same with the signing hand lost for 2-12 frames mid-sign; the signs whose
+        # movement repeats; and all of them cut at the sign and joined with no rest.
+        wl = load_clips(WLASL)
+        kinds["wlasl"] = (joined("wlasl", wl, rng, 9, args.orders), shipped)
+        kinds["wlasl-dropout"] = (joined("wlasl-dropout", wl, rng, 9, args.orders,
+                                         lambda c: dropout_clip(c, rng)), shipped)
+        rep = [c for c in wl if c.sign in REPEATED]
+        kinds["wlasl-repeat"] = (joined("wlasl-repeat", rep, rng, len(rep), args.orders), shipped)
+        kinds["wlasl-no-rest"] = (no_rest_streams("wlasl-no-rest", wl, rng, 9, args.orders), shipped)
+    if (DPAN / "train.csv").is_file():
+        dp = load_clips(DPAN)[: args.dpan_signs]
+        kinds["dpan-dropout"] = (joined("dpan-dropout", dp, rng, args.per_stream, 1,
+                                        lambda c: dropout_clip(c, rng)), dpan_model)
+        kinds["dpan-no-rest"] = (no_rest_streams("dpan-no-rest", dp, rng, args.per_stream), dpan_model)
     if (TRADUTTORE / "train.csv").is_file():
         tr = load_clips(TRADUTTORE)
         kinds["traduttore"] = (gap_streams("traduttore", tr, rng, args.n_signs, args.per_stream, 8, 30), shipped)
+        pick = [tr[i] for i in rng.choice(len(tr), min(args.n_signs, len(tr)), replace=False)]
+        kinds["traduttore-no-rest-0"] = ([no_rest_stream(f"traduttore-no-rest-0-{k}", pick[k: k + args.per_stream])
+                                          for k in range(0, len(pick), args.per_stream)], shipped)
         if args.no_rest:
             kinds["traduttore-no-rest"] = (gap_streams("traduttore-no-rest", tr, rng, args.n_signs,
                                                        args.per_stream, 2, 4), shipped)
@@ -314,6 +356,7 @@ def main() -> None:
     p.add_argument("--videos", type=int, default=0)
     p.add_argument("--video-signs", type=int, default=8)
     p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--orders", type=int, default=3, help="random orders of the WLASL clips per kind")
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--no-landmarks", action="store_true")
     p.add_argument("--no-rest", action="store_true", help="add traduttore sequences 2-4 frames apart: no rest "
