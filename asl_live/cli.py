@@ -36,10 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="other commands: `asl-live record --help` (record your own signs), "
                "`asl-live teach --help` (teach the app new signs)")
     add_source_arguments(p)
-    p.add_argument("--model", default=str(DEFAULT_MODEL), metavar="PATH",
+    p.add_argument("--model", default=None, metavar="PATH",
                    help="TFLite model with the GISLR contract (default: the bundled model)")
-    p.add_argument("--labels", default=str(DEFAULT_LABELS), metavar="PATH",
+    p.add_argument("--labels", default=None, metavar="PATH",
                    help="label map JSON {sign: index} (default: the bundled one)")
+    p.add_argument("--letters", action="store_true",
+                   help="fingerspelling: the bundled letters model (a-z) instead of the sign model; "
+                        "with --clip, one letter per clip or replayed sequence")
     p.add_argument("--clip", action="store_true",
                    help="treat the whole input (each replayed sequence) as one sign: exactly one result")
     p.add_argument("--headless", action="store_true",
@@ -56,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_app(argv) -> int:
     args = build_parser().parse_args(argv)
+    from .bundled import LETTERS_LABELS, LETTERS_MODEL
+    from .classifier import DEFAULT_LABELS, DEFAULT_MODEL
+
+    args.model = args.model or str(LETTERS_MODEL if args.letters else DEFAULT_MODEL)
+    args.labels = args.labels or str(LETTERS_LABELS if args.letters else DEFAULT_LABELS)
     from .extract import quiet_native_logs
 
     if args.verbose:
@@ -96,7 +104,17 @@ def run_app(argv) -> int:
     recognizer = Recognizer(classifier, clip=args.clip, clock=source.clock if source.live else None)
     try:
         on_recognition = subtitles.add if subtitles is not None else None
-        if args.headless:
+        if args.letters and not args.clip:
+            from . import spelling
+
+            if args.headless:
+                spelling.run_spelling_headless(source, classifier, landmarks, on_word=on_recognition)
+            else:
+                from .window import Window
+
+                with Window("asl-live letters") as window:
+                    spelling.run_spelling_window(source, classifier, landmarks, window, on_word=on_recognition)
+        elif args.headless:
             run_headless(source, recognizer, landmarks, on_recognition=on_recognition)
         else:
             from .window import Window

@@ -168,9 +168,13 @@ def write_parquet(path: str | os.PathLike, frames: np.ndarray, first_frame: int 
 # --------------------------------------------------------------------------- label map
 
 # Everyday spelling (lower case, spaces/hyphens/underscores removed) -> GISLR spelling.
-# Only the signs whose GISLR name is not simply the everyday word.
+# Only the signs whose GISLR name is not simply the everyday word, and the tutorials'
+# common short names of them (MP_Data folders say `thanks` and `my`).
 GISLR_SPELLING = {
     "thankyou": "thankyou",
+    "thanks": "thankyou",
+    "my": "minemy",
+    "mine": "minemy",
     "callonphone": "callonphone",
     "glasswindow": "glasswindow",
     "hesheit": "hesheit",
@@ -182,7 +186,7 @@ GISLR_SPELLING = {
 
 
 def gislr_name(name: str) -> str:
-    """`thank-you`, `Thank You`, `thank_you` -> `thankyou`; other names unchanged (trimmed)."""
+    """`thank-you`, `Thank You`, `thanks` -> `thankyou`, `my` -> `minemy`; other names unchanged (trimmed)."""
     name = name.strip()
     key = re.sub(r"[\s_\-]+", "", name).lower()
     return GISLR_SPELLING.get(key, name)

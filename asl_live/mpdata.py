@@ -3,6 +3,11 @@
 `MP_Data/<sign>/<sequence>/<frame>.npy`, one vector per frame, parts in this
 order: pose 33x(x, y, z, visibility), face 468x3 (absent in the 258-value
 variant), left hand 21x3, right hand 21x3. A part that was not seen is all zeros.
+Fingerspelling sets use a third variant: one hand only, 21x3 = 63 values, with no
+record of which hand it is. That hand goes into the right-hand rows, where the
+app's features expect the signing (dominant) hand (`train.features` mirrors a
+sequence so its busier hand is on the right; the letters model is the same for
+either hand, `train.letters`).
 This module is its one owner: it reads the folders and turns a vector into a
 GISLR frame (rows in GISLR order, missing parts NaN).
 """
@@ -24,15 +29,28 @@ FACE_VALUES = 468 * 3
 HAND_VALUES = 21 * 3
 WITH_FACE = POSE_VALUES + FACE_VALUES + 2 * HAND_VALUES  # 1662
 WITHOUT_FACE = POSE_VALUES + 2 * HAND_VALUES  # 258
+ONE_HAND = HAND_VALUES  # 63: one hand, which one not recorded (fingerspelling sets)
+SIZES = (WITH_FACE, WITHOUT_FACE, ONE_HAND)
 
 
 def to_gislr(vectors: np.ndarray) -> np.ndarray:
-    """float[T, 1662 or 258] -> float32[T, 543, 3]; zero parts and a missing face become NaN."""
+    """float[T, 1662, 258 or 63] -> float32[T, 543, 3]; zero parts and missing parts become NaN.
+
+    A 63-value frame (one hand) fills the right-hand rows; everything else is NaN.
+    """
     v = np.asarray(vectors, dtype=np.float32)
-    if v.ndim != 2 or v.shape[1] not in (WITH_FACE, WITHOUT_FACE):
-        raise UserError(f"an MP_Data frame has {WITH_FACE} or {WITHOUT_FACE} values, got shape {v.shape}")
+    if v.ndim != 2 or v.shape[1] not in SIZES:
+        raise UserError(f"an MP_Data frame has {WITH_FACE}, {WITHOUT_FACE} or {ONE_HAND} (one hand) "
+                        f"values, got {v.shape[1] if v.ndim == 2 else 'shape ' + str(v.shape)}")
+    if not np.isfinite(v).all():
+        raise UserError("an MP_Data frame holds NaN or infinite values (MP_Data writes a missing part as zeros)")
     t = v.shape[0]
     out = np.full((t, ROWS_PER_FRAME, DIMS), np.nan, dtype=np.float32)
+    if v.shape[1] == ONE_HAND:
+        hand = v.reshape(t, 21, 3)
+        seen = np.any(hand != 0, axis=(1, 2))
+        out[seen, RIGHT_HAND] = hand[seen]
+        return out
     pose = v[:, :POSE_VALUES].reshape(t, 33, 4)[:, :, :3]
     at = POSE_VALUES
     face = None

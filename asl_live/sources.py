@@ -228,6 +228,18 @@ def _quiet_opencv():
         cv2.setLogLevel(level)
 
 
+def camera_permission_hint(platform: str | None = None) -> str:
+    """Where a user grants camera access: OpenCV reports a refusal only as "not opened"."""
+    import sys
+
+    platform = platform or sys.platform
+    if platform == "darwin":
+        return "allow your terminal in System Settings > Privacy & Security > Camera, then restart it"
+    if platform == "win32":
+        return "turn on Settings > Privacy & security > Camera > Let desktop apps access your camera"
+    return "be in the video group, see ls -l /dev/video*"
+
+
 def open_camera(index: int) -> LiveSource:
     import cv2
 
@@ -236,7 +248,8 @@ def open_camera(index: int) -> LiveSource:
         if not cap.isOpened():
             cap.release()
             raise UserError(f"camera {index} does not open (none connected, in use by another program, "
-                            "or no permission); try another --camera N, or --video PATH / --demo")
+                            f"or no permission: {camera_permission_hint()}); "
+                            "try another --camera N, or --video PATH / --demo")
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the driver's own queue would add latency
         ok, _ = cap.read()
         if not ok:
@@ -299,7 +312,7 @@ def add_source_arguments(parser: argparse.ArgumentParser, demo: bool = True) -> 
     g.add_argument("--replay", metavar="PATH",
                    help="a GISLR landmark parquet file, or a dataset folder in the competition layout")
     if demo:
-        g.add_argument("--demo", action="store_true", help="replay the bundled demo (asl_live/assets/demo.parquet)")
+        g.add_argument("--demo", action="store_true", help="replay the bundled demo (assets/demo.parquet)")
 
 
 def demo_path() -> Path:

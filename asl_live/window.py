@@ -134,6 +134,13 @@ class Window:
     """A resizable OpenCV window; `show` draws a picture and reports the key pressed."""
 
     def __init__(self, title: str = "asl-live"):
+        import threading
+
+        # macOS' Cocoa aborts when a window is made off the main thread; Linux lets it pass, so
+        # a thread slipped in here would only break on a Mac. Holistic and the camera run in
+        # worker threads (pipeline.py, sources.py); the window stays in the caller's main thread.
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("the OpenCV window must be made in the main thread (macOS requires it)")
         require_display()
         import cv2
 

@@ -107,7 +107,7 @@ def shipped(args, work: Path) -> dict:
     rule, t, every = choose_rule(p_in, truth, p_out, args.keep, unk)
     out["calibrated_on_all"] = {"rule": rule, "threshold": t, "all_rules": every}
     # The same OOV clips as a dataset folder, for the shipped sidecar:
-    #   asl-train calibrate asl_live/assets/model.tflite --data GISLR --data WORK/oov_shipped
+    #   asl-train calibrate assets/model.tflite --data GISLR --data WORK/oov_shipped
     link_dataset(work / "oov_shipped", oov, sorted({s.sign for _, s in oov}))
     return out
 

@@ -38,8 +38,11 @@ class Xvfb:
     def start(self) -> "Xvfb":
         exe = shutil.which("Xvfb")
         if exe is None:
-            # conftest.py installs it when the tests run as root (tests/system_packages.py)
-            raise RuntimeError("Xvfb is not installed (Debian/Ubuntu: sudo apt-get install xvfb)")
+            # conftest.py installs it when the tests run as root with apt-get (tests/system_packages.py);
+            # elsewhere (macOS, Windows, a non-root Linux) there is none to install: skip, never fail.
+            import pytest
+
+            pytest.skip("Xvfb is not installed, so no test display (Debian/Ubuntu: sudo apt-get install xvfb)")
         self._dir = tempfile.mkdtemp(prefix="asl-live-xvfb-")
         w, h, d = self.size
         read_fd, write_fd = os.pipe()

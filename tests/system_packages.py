@@ -4,8 +4,9 @@
 tests/display.py), and the libGL / GLib shared libraries that the opencv wheel loads
 on `import cv2` (present on any desktop, absent on a minimal Debian/Ubuntu). When
 one is missing and the tests run as root with apt-get (a fresh container, CI), they
-are installed once before collection; otherwise a note says how, and the tests that
-need them fail (none is skipped).
+are installed once before collection; otherwise a note says how. Without Xvfb the tests
+that need a display skip with that reason (tests/display.py); without libGL / GLib the
+tests that import cv2 fail.
 """
 
 from __future__ import annotations
@@ -39,8 +40,11 @@ def ensure() -> None:
     need = missing()
     if not need:
         return
+    if not sys.platform.startswith("linux"):
+        return  # Debian packages: nothing to do on macOS or Windows (no os.geteuid on Windows)
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        print(f"tests: missing system package(s) {', '.join(need)}; the tests that need them will fail. "
+        print(f"tests: missing system package(s) {', '.join(need)}; the tests that need them skip (xvfb) "
+              f"or fail (libraries). "
               f"Install them once: sudo apt-get install {' '.join(need)}", file=sys.stderr)
         return
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")

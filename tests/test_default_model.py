@@ -1,4 +1,4 @@
-"""The shipped model (asl_live/assets/) recognises the bundled demo's signs through the app's own pipeline."""
+"""The shipped model (assets/) recognises the bundled demo's signs through the app's own pipeline."""
 
 from __future__ import annotations
 

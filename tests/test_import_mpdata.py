@@ -128,6 +128,71 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys):
 
 def test_gislr_spelling():
     g = import_mpdata.gislr_name
-    assert g("thank-you") == g("Thank You") == g("thank_you") == "thankyou"
+    assert g("thank-you") == g("Thank You") == g("thank_you") == g("Thanks") == "thankyou"
+    assert g("my") == g("mine") == "minemy"
     assert g("tv") == "TV" and g("call on phone") == "callonphone"
     assert g("hello") == "hello" and g("a lot") == "a lot"
+
+
+def test_one_hand_letters_go_to_the_right_hand_rows(tmp_path):
+    """Real fingerspelling frames (63 values, one hand) -> right-hand rows, everything else NaN."""
+    src = FIXTURES / "letters_mpdata"
+    out = tmp_path / "ds"
+    assert import_mpdata.main([str(src), "--out", str(out), "--keep-names", "--participant", "1",
+                               "--quiet"]) == 0
+    rows = Dataset(out).samples()
+    assert sorted({r.sign for r in rows}) == ["A", "B", "L", "O", "W"]
+    assert len(rows) == 10
+    for r in rows:
+        frames = competition_load(out / r.path)
+        seq = r.path  # which folder: find it back from the stable id
+        folder = next(s.folder for s in mpdata.sequences(src)
+                      if stable_id(import_mpdata.sequence_key(s, 1)) == r.sequence_id)
+        raw = np.stack([np.load(folder / f"{i}.npy") for i in range(3)]).reshape(3, 21, 3)
+        assert frames.shape == (3, 543, 3), seq
+        np.testing.assert_array_equal(frames[:, RIGHT_HAND], raw)
+        others = np.ones(543, bool)
+        others[RIGHT_HAND] = False
+        assert np.isnan(frames[:, others]).all()
+
+
+def test_one_frame_sequence(tmp_path):
+    d = FIXTURES / "letters_mpdata" / "MP_Data" / "A" / "0"
+    _write_mpdata(tmp_path / "src", [np.load(d / "0.npy")[None]], ["A"], ["7"])
+    out = tmp_path / "ds"
+    assert import_mpdata.import_mpdata(tmp_path / "src", out, progress=False)["added"] == 1
+    (r,) = Dataset(out).samples()
+    f = competition_load(out / r.path)
+    assert f.shape == (1, 543, 3) and not np.isnan(f[0, RIGHT_HAND]).any()
+
+
+@pytest.mark.parametrize("values,message", [(62, "got 62"), (63, "NaN")])
+def test_bad_one_hand_frames_are_one_line(tmp_path, capsys, values, message):
+    from asl_live.errors import run_main
+
+    v = np.load(FIXTURES / "letters_mpdata" / "MP_Data" / "A" / "0" / "0.npy")[:values].copy()
+    if values == 63:
+        v[5] = np.nan
+    _write_mpdata(tmp_path / "src", [v[None]], ["A"], ["0"])
+    assert run_main(import_mpdata.main, [str(tmp_path / "src"), "--out", str(tmp_path / "o"), "--quiet"],
+                    prog="asl-train import-mpdata") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and "Traceback" not in err[0]
+
+
+def test_two_peoples_folders_into_one_dataset(tmp_path):
+    """Two MP_Data folders number their sequences alike (`hello/0`...): with a participant each,
+    both land in one dataset, and importing either again adds nothing."""
+    d = np.load(FIXTURES / "traduttore_mpdata_subset.npz")
+    pick = np.flatnonzero(d["sign"] == d["sign"][0])[:3]
+    seqs = np.array([str(k) for k in range(len(pick))])
+    for who in ("a", "b"):
+        _write_mpdata(tmp_path / who, d["vectors"][pick], d["sign"][pick], seqs)
+    out = tmp_path / "ds"
+    for pid, who in ((101, "a"), (102, "b")):
+        s = import_mpdata.import_mpdata(tmp_path / who, out, participant=pid, progress=False)
+        assert (s["added"], s["skipped"]) == (3, 0)
+    assert len({r.sequence_id for r in Dataset(out).samples()}) == 6
+    assert sorted({r.participant_id for r in Dataset(out).samples()}) == [101, 102]
+    again = import_mpdata.import_mpdata(tmp_path / "b", out, participant=102, progress=False)
+    assert (again["added"], again["skipped"]) == (0, 3)

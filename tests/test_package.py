@@ -89,5 +89,5 @@ def test_sdist_carries_the_package_data(built):
 
     with tarfile.open(built["sdist"]) as t:
         names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
-    missing = [f for f in SHIPPED if f"asl_live/assets/{f}" not in names]
+    missing = [f for f in SHIPPED if f"assets/{f}" not in names]  # the sdist keeps the source layout
     assert not missing, missing

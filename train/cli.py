@@ -1,4 +1,4 @@
-"""`asl-train`: prepare | fit | export | calibrate | evaluate | import-videos | import-mpdata.
+"""`asl-train`: prepare | fit | export | calibrate | evaluate | import-videos | import-mpdata | letters.
 
 Each subcommand imports its (heavy) module only when it runs, so `--help` and
 argument errors are instant.
@@ -14,7 +14,8 @@ import sys
 from asl_live.errors import UserError, run_main
 
 PROG = "asl-train"
-IMPORTERS = {"import-videos": "train.import_videos", "import-mpdata": "train.import_mpdata"}
+IMPORTERS = {"import-videos": "train.import_videos", "import-mpdata": "train.import_mpdata",
+             "letters": "train.letters"}  # commands with their own parser
 
 
 class _Parser(argparse.ArgumentParser):
@@ -109,7 +110,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
 
     for name, help_ in (("import-videos", "build a dataset from sign videos"),
-                        ("import-mpdata", "build a dataset from an MP_Data folder")):
+                        ("import-mpdata", "build a dataset from an MP_Data folder"),
+                        ("letters", "train the fingerspelling letters model")):
         sub.add_parser(name, help=help_, add_help=False)
     return p
 

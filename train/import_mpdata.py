@@ -1,7 +1,8 @@
 """`asl-train import-mpdata SRC --out DIR`: an "MP_Data" folder into the competition layout.
 
 Each `<sign>/<sequence>/` becomes one GISLR parquet (zeros -> NaN, a missing
-face NaN, rows in GISLR order: `asl_live.mpdata.to_gislr`) and one row of
+face NaN, rows in GISLR order; a 63-value one-hand frame (fingerspelling sets)
+in the right-hand rows: `asl_live.mpdata.to_gislr`) and one row of
 `train.csv`. Sign names take their GISLR spelling (`thank-you` -> `thankyou`).
 The participant is `--participant`, or per sequence from `--signers CSV`
 (`sign,sequence,signer`, e.g. the traduttore signer list): each signer name
@@ -42,8 +43,13 @@ def read_signers(path: str | Path) -> dict[tuple[str, str], str]:
         raise UserError(f"{path}: unreadable signers CSV ({e})") from None
 
 
-def sequence_key(seq: mpdata.Sequence) -> str:
-    return f"mpdata:{seq.sign}/{seq.sequence}"
+def sequence_key(seq: mpdata.Sequence, participant: int = 0) -> str:
+    """Names a sequence for its stable id. Every MP_Data folder numbers its sequences
+    `<sign>/0..N-1`, so two people's folders imported into one dataset (each with its own
+    `--participant`) must differ by the participant too, or the second would be "already there".
+    Participant 0 (the default) keeps the bare key, so earlier imports keep their ids."""
+    base = f"mpdata:{seq.sign}/{seq.sequence}"
+    return base if not participant else f"mpdata:p{participant}:{seq.sign}/{seq.sequence}"
 
 
 def import_mpdata(src, out, participant: int | None = None, signers: str | Path | None = None,
@@ -75,7 +81,8 @@ def import_mpdata(src, out, participant: int | None = None, signers: str | Path 
     added = skipped = 0
     with BatchWriter(dataset) as writer:
         for seq in tqdm(seqs, desc="import-mpdata", unit="seq", disable=not progress, file=sys.stderr):
-            sid = stable_id(sequence_key(seq))
+            # Signers from a CSV already tell one folder's sequences apart: they keep the bare key.
+            sid = stable_id(sequence_key(seq, 0 if who else (participant or 0)))
             if writer.has(sid):
                 skipped += 1
                 continue
@@ -90,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(  # usage errors: one line, exit 2
         prog="asl-train import-mpdata",
         description="Import an MP_Data folder (<sign>/<sequence>/<frame>.npy, 1662 or 258 values "
-                    "a frame) into the competition layout (train.csv + GISLR parquet).")
+                    "a frame, or 63 for one hand: it goes to the right-hand rows) into the competition "
+                    "layout (train.csv + GISLR parquet). A sequence may be a single frame.")
     p.add_argument("src", help="the MP_Data folder (or its parent)")
     p.add_argument("--out", required=True, help="dataset folder to create or extend")
     p.add_argument("--participant", type=int, default=None,

@@ -1,7 +1,7 @@
 """Cut the bundled demo out of a dataset, and take its sequences out of training.
 
-    python asl_live/assets/make_demo.py DATASET --participant ID --signs hello,thankyou,... \
-        --out asl_live/assets/demo.parquet
+    python -m train.make_demo DATASET --participant ID --signs hello,thankyou,... \
+        --out assets/demo.parquet
 
 Picks, for each sign in `--signs` (in that order, repeats allowed), one
 sequence of participant ID, chains them into one GISLR parquet with runs of

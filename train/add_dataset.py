@@ -1,6 +1,6 @@
 """Copy the sequences of one dataset (competition layout) into another, keeping their ids.
 
-    python asl_live/assets/add_dataset.py data/default --from data/gislr_hello_thankyou
+    python -m train.add_dataset data/default --from data/gislr_hello_thankyou
 
 Used to build the default model's training set from several sources (see MODEL_CARD.md).
 Participant and sequence ids are kept, so the per-person folds of `asl-train fit` and the

@@ -1,0 +1,1 @@
+"""The shipped files (installed as asl_live.assets): found through asl_live/bundled.py."""
