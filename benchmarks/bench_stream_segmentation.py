@@ -59,10 +59,12 @@ from stream_data import (DPAN, HELLO_THANKYOU, REPEATED, TRADUTTORE, WLASL, Stre
 from asl_live.layout import hands_visible  # noqa: E402
 
 BASELINE = "c92e758"  # main before issue 11: the segmenter that waits 6 frames / 15 still frames
+ISSUE11 = "2412b6c"   # the segmenter before issue 17 (issue 11's): the baseline rows of issue 17
+REFS = {"baseline": BASELINE, "issue11": ISSUE11}
 
 
-def baseline_module():
-    src = subprocess.run(["git", "show", f"{BASELINE}:asl_live/segmenter.py"], cwd=REPO, check=True,
+def baseline_module(ref: str = BASELINE):
+    src = subprocess.run(["git", "show", f"{ref}:asl_live/segmenter.py"], cwd=REPO, check=True,
                          capture_output=True, text=True).stdout
     src = src.replace("from .layout", "from asl_live.layout")
     path = Path(tempfile.mkdtemp()) / "baseline_segmenter.py"
@@ -285,10 +287,10 @@ def run_videos(args) -> None:
     rng = np.random.default_rng(args.seed + 1)
     order = rng.permutation(len(clips))[: args.videos * args.video_signs]
     app_root = REPO
-    if args.segmenter == "baseline":
+    if args.segmenter in REFS:
         app_root = Path(tempfile.mkdtemp()) / "baseline"
         app_root.mkdir()
-        subprocess.run(f"git archive {BASELINE} asl_live | tar -x -C {app_root}", shell=True, cwd=REPO, check=True)
+        subprocess.run(f"git archive {REFS[args.segmenter]} asl_live | tar -x -C {app_root}", shell=True, cwd=REPO, check=True)
     tallies = {"as recorded": Tally(), "short rests": Tally()}
     app_clip_labels: dict[str, str] = {}
 
@@ -345,7 +347,8 @@ def main() -> None:
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     model_arguments(p)
-    p.add_argument("--segmenter", choices=("current", "baseline"), default="current")
+    p.add_argument("--segmenter", choices=("current", "baseline", "issue11"), default="current",
+                   help="current: this tree's; baseline: before issue 11; issue11: before issue 17")
     p.add_argument("--dpan-model")
     p.add_argument("--dpan-labels")
     p.add_argument("--dpan-signs", type=int, default=48, help="DPAN clips to join (the model's signs first)")
@@ -362,11 +365,11 @@ def main() -> None:
     p.add_argument("--no-rest", action="store_true", help="add traduttore sequences 2-4 frames apart: no rest "
                    "at all, the hands vanish mid-sign (indistinguishable from a tracking dropout)")
     args = p.parse_args()
-    if args.segmenter == "baseline":
-        make = baseline_module().Segmenter
+    if args.segmenter in REFS:
+        make = baseline_module(REFS[args.segmenter]).Segmenter
     else:
         from asl_live.segmenter import Segmenter as make
-    print(f"segmenter: {args.segmenter}" + (f" (commit {BASELINE})" if args.segmenter == "baseline" else ""))
+    print(f"segmenter: {args.segmenter}" + (f" (commit {REFS[args.segmenter]})" if args.segmenter in REFS else ""))
     if not args.no_landmarks:
         run_landmarks(args, make)
     if args.videos:

@@ -23,13 +23,14 @@ import numpy as np
 from asl_live.gislr import Dataset
 from asl_live.layout import LEFT_HAND, POSE, RIGHT_HAND, empty_frames, hands_visible
 
-DPAN = Path(os.environ.get("ASL_LIVE_DPAN", "/work/data/dpan"))
-TRADUTTORE = Path(os.environ.get("ASL_LIVE_TRADUTTORE", "/work/data/traduttore"))
+_DATA = Path(__file__).resolve().parent.parent / "data"  # made here by `asl-train import-videos` / add-dataset
+DPAN = Path(os.environ.get("ASL_LIVE_DPAN", _DATA / "dpan"))
+TRADUTTORE = Path(os.environ.get("ASL_LIVE_TRADUTTORE", _DATA / "traduttore"))
 SHARED = Path(os.environ.get("ASL_LIVE_SHARED", Path(__file__).resolve().parent.parent.parent / "shared"))
 HELLO_THANKYOU = SHARED / "data" / "gislr" / "hello_thankyou"
 # The WLASL dictionary clips of ../shared/data/clips/wlasl_projectunmute, imported with
 # `asl-train import-videos ... --out data/wlasl_pu` (the app's own Holistic extraction).
-WLASL = Path(os.environ.get("ASL_LIVE_WLASL", Path(__file__).resolve().parent.parent / "data" / "wlasl_pu"))
+WLASL = Path(os.environ.get("ASL_LIVE_WLASL", _DATA / "wlasl_pu"))
 # Signs of those clips whose movement repeats (taps, nods, circles, snaps): yes, no, name, more,
 # water, sorry, please; `want` and `family` do not repeat.
 REPEATED = ("yes", "no", "name", "more", "water", "sorry", "please")
