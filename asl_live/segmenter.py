@@ -57,9 +57,11 @@ class Segment:
     frames: np.ndarray    # float32[T, 543, 3], the frames from start to end (NaN where unseen)
 
 
-# Pose rows of the shoulders and the hips (MediaPipe pose landmarks 11, 12 and 23, 24).
+# Pose rows of the shoulders and the hips (MediaPipe pose landmarks 11, 12 and 23, 24), and of
+# the wrists (15 = the left hand's, 16 = the right's, in GISLR's left/right naming).
 _SHOULDERS = (POSE.start + 11, POSE.start + 12)
 _HIPS = (POSE.start + 23, POSE.start + 24)
+_POSE_WRISTS = (POSE.start + 15, POSE.start + 16)
 
 
 class Segmenter:
@@ -69,11 +71,11 @@ class Segmenter:
                  min_hand_frames: int = 6, rest_frames: int = 2, rest_radius: float = 0.04,
                  move_speed: float = 0.006, exit_frames: int = 1, exit_speed: float = 0.02,
                  exit_low: float = 0.4, low: float = 0.8,
-                 hold_frames: int = 0):
+                 hold_frames: int = 0, lost_frames: int = 30):
         if not 1 <= min_frames <= max_frames:
             raise ValueError("need 1 <= min_frames <= max_frames")
-        if not 1 <= exit_frames <= gap_frames:
-            raise ValueError("need 1 <= exit_frames <= gap_frames")
+        if not 1 <= exit_frames <= gap_frames <= lost_frames:
+            raise ValueError("need 1 <= exit_frames <= gap_frames <= lost_frames")
         self.min_frames = min_frames            # shorter candidates are noise (a hand flashing by)
         self.max_frames = max_frames            # a longer sign is cut here
         self.gap_frames = gap_frames            # frames without hands that end a sign (hand lost mid-air)
@@ -86,6 +88,7 @@ class Segmenter:
         self.move_speed = move_speed            # motion that shows a sign happened
         self.low = low                          # "low": below this fraction of shoulders -> hips
         self.hold_frames = hold_frames          # frames of the rest kept at the end of a sign
+        self.lost_frames = lost_frames          # longest tracking dropout bridged (pose wrist up)
         self._buf = np.empty((max_frames, ROWS_PER_FRAME, DIMS), np.float32)
         self._index = np.empty(max_frames, np.int64)
         self._t = np.empty(max_frames, np.float64)
@@ -97,6 +100,8 @@ class Segmenter:
         self._gone = np.zeros(2, np.int64)       # source frames each hand has been out of view
         self._still = np.zeros(2, np.int64)      # source frames each hand has been low and still
         self._leaving = np.zeros(2, bool)        # when last seen, the hand was going down to rest
+        self._wait = np.zeros(2, np.int64)       # frames a gone hand must stay gone to be at rest
+        self._pose_y = np.full(2, np.nan)        # each pose wrist's y on the previous frame
         self._seen_at = np.zeros(2, np.int64)    # buffer position of each hand's last frame in view
         self._rest_at = np.zeros(2, np.int64)    # buffer position where its current still run began
         self._body = np.array([0.5, 1.0])        # last known y of shoulders and hips
@@ -112,6 +117,8 @@ class Segmenter:
         self._gone[:] = self.gap_frames
         self._still[:] = 0
         self._leaving[:] = True
+        self._wait[:] = self.exit_frames
+        self._pose_y[:] = np.nan
         self._anchor[:] = np.nan
 
     @property
@@ -149,12 +156,26 @@ class Segmenter:
         exit_y = shoulders + self.exit_low * (hips - shoulders)
         for h, rows in enumerate((LEFT_HAND, RIGHT_HAND)):
             xy = frame[rows, :2]
+            px, py = float(frame[_POSE_WRISTS[h], 0]), float(frame[_POSE_WRISTS[h], 1])
+            pdown = (py - self._pose_y[h]) / step  # NaN if either is missing
+            self._pose_y[h] = py
             # MediaPipe gives a hand whole or not at all: its first point says which.
             if xy[0, 0] != xy[0, 0]:
                 self._gone[h] += step
                 self._still[h] = 0
                 self._anchor[h, 0] = np.nan
                 self._prev_seen[h] = False
+                # Where did it go? Holistic's pose keeps the wrist when the hand model loses the
+                # hand. Up in the signing space, inside the picture and not on its way down:
+                # tracking was lost mid-sign, bridge the gap (up to `lost_frames`). Nobody in view
+                # (no pose at all): the sign is over. Otherwise the hand's own way out decides:
+                # it left low and going down (to rest: `exit_frames`), or else `gap_frames`.
+                if frame[_SHOULDERS[0], 1] != frame[_SHOULDERS[0], 1]:
+                    self._wait[h] = self.exit_frames
+                elif py < low_y and py < 1.0 and 0.0 < px < 1.0 and not (py > exit_y and pdown > exit_speed):
+                    self._wait[h] = self.lost_frames
+                else:
+                    self._wait[h] = self.exit_frames if self._leaving[h] else self.gap_frames
                 continue
             seen_any = True
             if self._prev_seen[h]:
@@ -199,7 +220,7 @@ class Segmenter:
             if g == 0:
                 if self._still[h] < self.rest_frames:
                     return False
-            elif g < (self.exit_frames if self._leaving[h] else self.gap_frames):
+            elif g < self._wait[h]:
                 return False
         return True
 
