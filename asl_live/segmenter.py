@@ -70,7 +70,7 @@ class Segmenter:
     def __init__(self, min_frames: int = 8, max_frames: int = 300, gap_frames: int = 6,
                  min_hand_frames: int = 6, rest_frames: int = 2, rest_radius: float = 0.04,
                  move_speed: float = 0.006, exit_frames: int = 1, exit_speed: float = 0.02,
-                 exit_low: float = 0.4, low: float = 0.8,
+                 exit_low: float = 0.5, low: float = 0.8,
                  hold_frames: int = 0, lost_frames: int = 30):
         if not 1 <= min_frames <= max_frames:
             raise ValueError("need 1 <= min_frames <= max_frames")
