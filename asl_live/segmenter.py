@@ -70,7 +70,7 @@ class Segmenter:
     def __init__(self, min_frames: int = 8, max_frames: int = 300, gap_frames: int = 6,
                  min_hand_frames: int = 6, rest_frames: int = 2, rest_radius: float = 0.04,
                  move_speed: float = 0.006, exit_frames: int = 1, exit_speed: float = 0.02,
-                 exit_low: float = 0.5, low: float = 0.8,
+                 exit_low: float = 0.4, low: float = 0.8, pose_exit_low: float = 0.5,
                  hold_frames: int = 0, lost_frames: int = 30):
         if not 1 <= min_frames <= max_frames:
             raise ValueError("need 1 <= min_frames <= max_frames")
@@ -82,6 +82,7 @@ class Segmenter:
         self.exit_frames = exit_frames          # ... when the hand left the picture low (to rest)
         self.exit_speed = exit_speed            # going down faster than this (x torso length / frame)
         self.exit_low = exit_low                # ... and below this fraction of shoulders -> hips
+        self.pose_exit_low = pose_exit_low      # the same for the pose wrist of a hand gone from view
         self.min_hand_frames = min_hand_frames  # frames with a hand a sign needs
         self.rest_frames = rest_frames          # frames a hand in view must be low and still to rest
         self.rest_radius = rest_radius          # a still hand's centre stays this near (x torso length)
@@ -154,6 +155,7 @@ class Segmenter:
         radius = self.rest_radius * (hips - shoulders)
         exit_speed = self.exit_speed * (hips - shoulders)
         exit_y = shoulders + self.exit_low * (hips - shoulders)
+        pose_exit_y = shoulders + self.pose_exit_low * (hips - shoulders)
         for h, rows in enumerate((LEFT_HAND, RIGHT_HAND)):
             xy = frame[rows, :2]
             px, py = float(frame[_POSE_WRISTS[h], 0]), float(frame[_POSE_WRISTS[h], 1])
@@ -166,13 +168,14 @@ class Segmenter:
                 self._anchor[h, 0] = np.nan
                 self._prev_seen[h] = False
                 # Where did it go? Holistic's pose keeps the wrist when the hand model loses the
-                # hand. Up in the signing space, inside the picture and not on its way down:
-                # tracking was lost mid-sign, bridge the gap (up to `lost_frames`). Nobody in view
-                # (no pose at all): the sign is over. Otherwise the hand's own way out decides:
-                # it left low and going down (to rest: `exit_frames`), or else `gap_frames`.
+                # hand. Up in the signing space, inside the picture and not on its way down below
+                # half the torso (a sign's own movement down the chest stays above that): tracking
+                # was lost mid-sign, bridge the gap (up to `lost_frames`). Nobody in view (no pose
+                # at all): the sign is over at once. Otherwise the hand's own way out decides: it
+                # left low and going down (to rest: `exit_frames`), or else `gap_frames`.
                 if frame[_SHOULDERS[0], 1] != frame[_SHOULDERS[0], 1]:
                     self._wait[h] = self.exit_frames
-                elif py < low_y and py < 1.0 and 0.0 < px < 1.0 and not (py > exit_y and pdown > exit_speed):
+                elif py < low_y and py < 1.0 and 0.0 < px < 1.0 and not (py > pose_exit_y and pdown > exit_speed):
                     self._wait[h] = self.lost_frames
                 else:
                     self._wait[h] = self.exit_frames if self._leaving[h] else self.gap_frames
