@@ -71,7 +71,8 @@ class Segmenter:
                  min_hand_frames: int = 6, rest_frames: int = 2, rest_radius: float = 0.04,
                  move_speed: float = 0.006, exit_frames: int = 1, exit_speed: float = 0.02,
                  exit_low: float = 0.4, low: float = 0.8, pose_exit_low: float = 0.5,
-                 hold_frames: int = 0, lost_frames: int = 30):
+                 hold_frames: int = 0, lost_frames: int = 30, dip_low: float = 0.45,
+                 dip_rise: float = 0.2):
         if not 1 <= min_frames <= max_frames:
             raise ValueError("need 1 <= min_frames <= max_frames")
         if not 1 <= exit_frames <= gap_frames <= lost_frames:
@@ -90,6 +91,8 @@ class Segmenter:
         self.low = low                          # "low": below this fraction of shoulders -> hips
         self.hold_frames = hold_frames          # frames of the rest kept at the end of a sign
         self.lost_frames = lost_frames          # longest tracking dropout bridged (pose wrist up)
+        self.dip_low = dip_low                  # a dip of the hands below this (x torso) and back
+        self.dip_rise = dip_rise                # ... up by this much is a boundary between signs
         self._buf = np.empty((max_frames, ROWS_PER_FRAME, DIMS), np.float32)
         self._index = np.empty(max_frames, np.int64)
         self._t = np.empty(max_frames, np.float64)
@@ -106,10 +109,12 @@ class Segmenter:
         self._seen_at = np.zeros(2, np.int64)    # buffer position of each hand's last frame in view
         self._rest_at = np.zeros(2, np.int64)    # buffer position where its current still run began
         self._body = np.array([0.5, 1.0])        # last known y of shoulders and hips
+        self._top = np.inf                       # this frame: the highest seen wrist (x torso below the shoulders)
         self.reset()
 
     def reset(self) -> None:
         self._n = 0              # frames in the current segment
+        self._start_dip()
         self._last_active = -1   # buffer position of the last frame with a hand not at rest
         self._hand_frames = 0    # counted in source frames, like the counters below
         self._moved = False      # the current segment had real motion
@@ -121,6 +126,11 @@ class Segmenter:
         self._wait[:] = self.exit_frames
         self._pose_y[:] = np.nan
         self._anchor[:] = np.nan
+
+    def _start_dip(self) -> None:
+        self._high = np.inf      # highest wrist (smallest y) of the sign so far
+        self._deep = -np.inf     # lowest point of the hands since they were last up
+        self._deep_at = -1       # its buffer position
 
     @property
     def in_progress(self) -> bool:
@@ -150,6 +160,7 @@ class Segmenter:
         """Update each hand's counters: (a hand is seen, one is active = in view and not at rest, speed)."""
         seen_any = active = False
         top = 0.0
+        self._top = np.inf
         shoulders, hips = self._body
         low_y = shoulders + self.low * (hips - shoulders)
         radius = self.rest_radius * (hips - shoulders)
@@ -212,6 +223,9 @@ class Segmenter:
             # If it is lost now, did it leave to rest? Low and on its way down (not a hand held
             # low, at the belly say, that MediaPipe loses), or already resting.
             wrist = float(xy[0, 1])
+            u = (wrist - shoulders) / (hips - shoulders)
+            if u < self._top:
+                self._top = u
             self._leaving[h] = (wrist > exit_y and down > exit_speed) or (low and self._still[h] >= self.rest_frames)
             if speed != np.inf and speed > top:
                 top = speed
@@ -267,7 +281,48 @@ class Segmenter:
             return self._emit(self._sign_end(n), need_motion=in_view)
         if self._n >= self.max_frames:
             return self._emit(self._last_active)
+        if seen and self._dipped(n):
+            return self._cut(self._deep_at)
         return None
+
+    def _dipped(self, n: int) -> bool:
+        """Signs without a rest between them: the hands, up in the signing space, drop towards the
+        waist (below `dip_low` of shoulders -> hips) and come back up (by `dip_rise`): the next
+        sign begins after the lowest point. A sign's own movements that stay above the line
+        (circles on the chest, taps, repeats) do not cut it."""
+        u = self._top
+        if u < self._high:
+            self._high = u
+        if self._high > self.dip_low - self.dip_rise:
+            return False  # not yet up in the signing space (the raise)
+        if u > self._deep:
+            self._deep, self._deep_at = u, n
+        elif u <= self._deep - self.dip_rise:
+            if self._deep >= self.dip_low:
+                return True
+            self._deep, self._deep_at = u, n  # a movement above the line: start over from here
+        return False
+
+    def _cut(self, end: int) -> Segment | None:
+        """The sign buffer[0..end]; the frames after it stay in the buffer as the next sign's start."""
+        k = self._n - (end + 1)
+        hands_after = min(self._hand_frames, k)
+        self._hand_frames -= hands_after
+        seg = self._make(end)
+        # Rare (once per boundary): move the next sign's frames to the front of the buffer.
+        self._buf[:k] = self._buf[end + 1: self._n]
+        self._index[:k] = self._index[end + 1: self._n]
+        self._t[:k] = self._t[end + 1: self._n]
+        self._n = k
+        self._hand_frames = hands_after
+        self._moved = True  # it just came up by `dip_rise`
+        self._last_active = max(self._last_active - end - 1, k - 1)
+        for h in range(2):
+            self._seen_at[h] = max(self._seen_at[h] - end - 1, -1)
+            self._rest_at[h] = max(self._rest_at[h] - end - 1, -1)
+        self._start_dip()
+        self._high = self._top
+        return seg
 
     def _sign_end(self, n: int) -> int:
         """Buffer position of the sign's last frame, now that every hand is at rest.
@@ -296,9 +351,15 @@ class Segmenter:
 
     def _emit(self, end: int, need_motion: bool = False) -> Segment | None:
         """The segment buffer[0..end] if it is a sign; the buffer starts over either way."""
-        n_hands, moved = self._hand_frames, self._moved
+        seg = self._make(end, need_motion)
         self._n = 0
         self._last_active = -1
+        self._start_dip()
+        return seg
+
+    def _make(self, end: int, need_motion: bool = False) -> Segment | None:
+        """The segment buffer[0..end], if it is a sign."""
+        n_hands, moved = self._hand_frames, self._moved
         if end < 0 or (need_motion and not moved) or self._index[end] - self._index[0] + 1 < self.min_frames \
                 or n_hands < self.min_hand_frames:
             return None
