@@ -10,12 +10,18 @@ where it arrived). So:
 - a sign starts on the first frame on which a hand is in view and not at rest
   (it comes into the picture, or leaves its rest at the waist);
 - it ends when every hand is at rest again: gone from the picture, or low and
-  still for `rest_frames` frames. A hand that leaves the picture on its way
-  down (below `exit_low` of the torso, going down faster than `exit_speed`)
-  ends the sign after `exit_frames` frames without hands (1: the next frame);
-  one lost anywhere else (MediaPipe drops a hand near the face,
-  or held low against the body) only after `gap_frames`, so tracking dropouts
-  do not split a sign;
+  still for `rest_frames` frames. Where a hand went when it is gone, Holistic's
+  pose still says: its wrist (pose landmarks 15/16) is tracked when the hand
+  model loses the hand. Up in the signing space and inside the picture, not
+  going down below `pose_exit_low` of the torso: tracking was lost mid-sign,
+  the gap is bridged (up to `lost_frames`). Nobody in view (no pose): the sign
+  is over on the next frame. Otherwise the hand's own way out decides: one that
+  left the picture on its way down (below `exit_low` of the torso, faster than
+  `exit_speed`) ends the sign after `exit_frames` frames without hands (1: the
+  next frame), one lost anywhere else only after `gap_frames`;
+- signs without a rest between them: the hands, once up in the signing space,
+  drop below `dip_low` of the torso and come back up by `dip_rise`: the next
+  sign starts after the lowest point (`_dipped`);
 - a hold or a pause in the signing space is not a rest (the hand is not low):
   it stays in the sign, and so does a repeated movement;
 - a sign longer than `max_frames` is cut there (memory stays bounded); a

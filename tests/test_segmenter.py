@@ -279,3 +279,80 @@ def test_push_allocates_nothing_per_frame(dpan):
     tracemalloc.stop()
     assert seg.in_progress and len(seg.so_far()) == last - first
     assert now - base < 1024 and peak - base < 4096
+
+
+# --- issue 17: tracking dropouts, repeated movements, signs without a rest ------------------
+
+@pytest.fixture(scope="module")
+def wlasl():
+    """Seven real WLASL dictionary clips (other signers than DPAN's), hands and pose rows, each
+    starting and ending at rest below the picture (`sorry` starts and ends with the hand up)."""
+    z = np.load(FIXTURES / "wlasl_landmarks.npz")
+    out = {}
+    for k in z.files:
+        frames = empty_frames(len(z[k]))
+        frames[:, LEFT_HAND.start:RIGHT_HAND.stop] = z[k]
+        out[k[6:]] = frames
+    return out
+
+
+def hand_span(frames):
+    seen = np.flatnonzero(hands_visible(frames).any(axis=1))
+    return int(seen[0]), int(seen[-1])
+
+
+def test_a_hand_lost_by_tracking_mid_sign_does_not_split_the_sign(wlasl):
+    """`thankyou`: Holistic itself loses the hand for a frame on its way down the chest (frame 28);
+    here it loses it again for 9 frames mid-sign (41-49, wrist at 0.8 of the picture's height),
+    exactly as Holistic reports it: the hand's points NaN, the pose and its wrist kept."""
+    frames = wlasl["thankyou"].copy()
+    assert not hands_visible(frames[28:29]).any()  # the recording's own dropout
+    frames[41:50, RIGHT_HAND] = np.nan
+    wrist = frames[41:50, POSE.start + 16, 1]
+    assert (wrist > 0.75).all() and (wrist < 0.85).all()  # low in the picture, but up in the signing space
+    assert spans(run(frames)) == [hand_span(frames)]
+    # What it was before the pose was asked (a dropout waited `gap_frames` = 6): three pieces.
+    old = Segmenter(lost_frames=6)
+    old.pose_exit_low = old.exit_low
+    assert len(run(frames, old)) >= 2
+
+
+def test_the_hand_going_to_rest_still_ends_the_sign_on_the_next_frame(wlasl):
+    """The pose wrist tells a dropout from a rest: every clip's final exit (the hand leaves the
+    picture going down) is handed over one frame after the sign's last frame, as before."""
+    for sign in ("thankyou", "yes", "please", "more", "name", "no"):
+        frames = wlasl[sign]
+        seg, got = Segmenter(), []
+        for i, f in enumerate(frames):
+            if (s := seg.push(f, i, i / 30)) is not None:
+                got.append((s.start_frame, s.end_frame, i))
+        (a, b), (s, e, when) = hand_span(frames), got[0]
+        # `more`: the sign's end is where its hands left the signing space, 3 frames before the
+        # second hand's last flicker in view on the way out.
+        assert len(got) == 1 and s == a and b - 3 <= e <= b, sign
+        assert when - b <= 1, sign  # by the frame after the last one with a hand in view
+
+
+@pytest.mark.parametrize("sign", ["yes", "please", "more", "name", "no", "sorry"])
+def test_a_repeated_movement_is_one_sign(wlasl, sign):
+    """Nods, circles, taps, snaps repeated with short stops between them: one sign each."""
+    frames = np.concatenate([wlasl[sign], empty_frames(5)])
+    (a, b), found = hand_span(frames), spans(run(frames))
+    assert len(found) == 1 and found[0][0] == a and b - 3 <= found[0][1] <= b
+
+
+def test_two_signs_without_a_rest_are_two_signs(dpan):
+    """Two real DPAN signs by one signer, each cut at the sign (no raise from rest, no way back)
+    and joined with no frame between: the hands go from the first sign straight into the next."""
+    from stream_data import no_rest_stream
+
+    clips, _ = dpan
+    by_sign = {c.sign: c for c in clips}
+    # (`baby`, signed at the waist, does not come up between signs: it merges with its neighbour.)
+    for pair in (("about", "ball"), ("ball", "bat"), ("bat", "all_gone")):
+        stream = no_rest_stream("no rest", [by_sign[s] for s in pair])
+        assert not (~hands_visible(stream.frames).any(axis=1)).any()  # a hand in every frame
+        found = spans(run(stream.frames))
+        assert len(found) == 2, pair
+        for (a, b), (s, e) in zip(stream.truth, found):
+            assert abs(s - a) <= 2 and abs(e - b) <= 2, (pair, stream.truth, found)
