@@ -52,7 +52,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stream_data import (DPAN, HELLO_THANKYOU, REPEATED, TRADUTTORE, WLASL, Stream,  # noqa: E402
+from stream_data import (DPAN, DPAN_HELDOUT, HELLO_THANKYOU, REPEATED, TRADUTTORE, WLASL, Stream,  # noqa: E402
                          dropout_clip, gap_stream, join, load_clips, no_rest_stream, rest_runs,
                          waist_stream)
 
@@ -69,9 +69,9 @@ def baseline_module(ref: str = BASELINE):
     src = src.replace("from .layout", "from asl_live.layout")
     path = Path(tempfile.mkdtemp()) / "baseline_segmenter.py"
     path.write_text(src)
-    spec = importlib.util.spec_from_file_location("baseline_segmenter", path)
+    spec = importlib.util.spec_from_file_location(f"segmenter_{ref}", path)
     mod = importlib.util.module_from_spec(spec)
-    sys.modules["baseline_segmenter"] = mod
+    sys.modules[f"segmenter_{ref}"] = mod
     spec.loader.exec_module(mod)
     return mod
 
@@ -214,9 +214,15 @@ def run_landmarks(args, make_segmenter) -> None:
         if args.heldout:
             # DPAN clips the segmenter was NOT tuned on (and the model does not know): P/R only.
             used = {c.sign for c in clips}
-            rest = [c for c in load_clips(DPAN) if c.sign not in used][: args.heldout]
-            for k, v in dpan_streams(rest, rng, args.per_stream).items():
+            pool = load_clips(DPAN_HELDOUT) if (DPAN_HELDOUT / "train.csv").is_file() else load_clips(DPAN)
+            rest = [c for c in pool if c.sign not in used][: args.heldout]
+            hr = np.random.default_rng(args.seed + 100)  # its own: the other kinds stay as without --heldout
+            for k, v in dpan_streams(rest, hr, args.per_stream).items():
                 kinds[k.replace("dpan", "dpan-heldout")] = (v, None)
+            kinds["dpan-heldout-dropout"] = (joined("dpan-heldout-dropout", rest, hr, args.per_stream, 1,
+                                                    lambda c: dropout_clip(c, hr)), None)
+            kinds["dpan-heldout-no-rest"] = (no_rest_streams("dpan-heldout-no-rest", rest, hr, args.per_stream),
+                                             None)
     if (WLASL / "train.csv").is_file():
         # Dictionary clips of other signers (WLASL), each starting and ending at rest, joined as
         # recorded; the same with the signing hand lost for 2-12 frames mid-sign; the signs whose

@@ -25,6 +25,9 @@ from asl_live.layout import LEFT_HAND, POSE, RIGHT_HAND, empty_frames, hands_vis
 
 _DATA = Path(__file__).resolve().parent.parent / "data"  # made here by `asl-train import-videos` / add-dataset
 DPAN = Path(os.environ.get("ASL_LIVE_DPAN", _DATA / "dpan"))
+# Other DPAN prompt clips (`asl-train import-videos ../shared/data/clips/recordthesehands --shard 7/10
+# --out data/dpan_heldout`), held out from the tuning of issue 17's thresholds.
+DPAN_HELDOUT = Path(os.environ.get("ASL_LIVE_DPAN_HELDOUT", _DATA / "dpan_heldout"))
 TRADUTTORE = Path(os.environ.get("ASL_LIVE_TRADUTTORE", _DATA / "traduttore"))
 SHARED = Path(os.environ.get("ASL_LIVE_SHARED", Path(__file__).resolve().parent.parent.parent / "shared"))
 HELLO_THANKYOU = SHARED / "data" / "gislr" / "hello_thankyou"
