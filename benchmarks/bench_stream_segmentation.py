@@ -353,6 +353,8 @@ def main() -> None:
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     model_arguments(p)
+    p.add_argument("--no-rest-rule", action="store_true", help="the current segmenter with no_rest=True "
+                   "(a dip of the hands and back up is a boundary)")
     p.add_argument("--segmenter", choices=("current", "baseline", "issue11"), default="current",
                    help="current: this tree's; baseline: before issue 11; issue11: before issue 17")
     p.add_argument("--dpan-model")
@@ -374,8 +376,12 @@ def main() -> None:
     if args.segmenter in REFS:
         make = baseline_module(REFS[args.segmenter]).Segmenter
     else:
-        from asl_live.segmenter import Segmenter as make
-    print(f"segmenter: {args.segmenter}" + (f" (commit {REFS[args.segmenter]})" if args.segmenter in REFS else ""))
+        from functools import partial
+
+        from asl_live.segmenter import Segmenter
+        make = partial(Segmenter, no_rest=args.no_rest_rule)
+    print(f"segmenter: {args.segmenter}" + (f" (commit {REFS[args.segmenter]})" if args.segmenter in REFS else "")
+          + (", no_rest=True" if args.no_rest_rule and args.segmenter not in REFS else ""))
     if not args.no_landmarks:
         run_landmarks(args, make)
     if args.videos:

@@ -341,7 +341,7 @@ def test_a_repeated_movement_is_one_sign(wlasl, sign):
     assert len(found) == 1 and found[0][0] == a and b - 3 <= found[0][1] <= b
 
 
-def test_two_signs_without_a_rest_are_two_signs(dpan):
+def test_two_signs_without_a_rest_are_two_signs_with_no_rest(dpan):
     """Two real DPAN signs by one signer, each cut at the sign (no raise from rest, no way back)
     and joined with no frame between: the hands go from the first sign straight into the next."""
     from stream_data import no_rest_stream
@@ -352,7 +352,8 @@ def test_two_signs_without_a_rest_are_two_signs(dpan):
     for pair in (("about", "ball"), ("ball", "bat"), ("bat", "all_gone")):
         stream = no_rest_stream("no rest", [by_sign[s] for s in pair])
         assert not (~hands_visible(stream.frames).any(axis=1)).any()  # a hand in every frame
-        found = spans(run(stream.frames))
+        assert len(run(stream.frames)) == 1  # by default (no_rest off) one
+        found = spans(run(stream.frames, Segmenter(no_rest=True)))
         assert len(found) == 2, pair
         for (a, b), (s, e) in zip(stream.truth, found):
             assert abs(s - a) <= 2 and abs(e - b) <= 2, (pair, stream.truth, found)
