@@ -52,7 +52,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stream_data import (DPAN, DPAN_HELDOUT, HELLO_THANKYOU, REPEATED, TRADUTTORE, WLASL, Stream,  # noqa: E402
+from stream_data import (DPAN, DPAN_HELDOUT, HELLO_THANKYOU, REPEATED, TRADUTTORE, WLASL, WLASL_VIDEOS, Stream,  # noqa: E402
                          dropout_clip, gap_stream, join, load_clips, no_rest_stream, rest_runs,
                          waist_stream)
 
@@ -126,7 +126,7 @@ def edit_distance(a: list, b: list) -> int:
 
 class Tally:
     def __init__(self):
-        self.found = self.true = self.matched = self.edits = self.clip_errors = 0
+        self.found = self.true = self.matched = self.edits = self.clip_errors = self.agree = 0
         self.waits: list[int] = []
         self.per_frame: list[float] = []
         self.scored = False
@@ -144,11 +144,15 @@ class Tally:
             self.scored = True
             self.edits += edit_distance(labels, signs)
             self.clip_errors += sum(p != s for p, s in zip(clip_labels, signs))
+            # Of the signs found, how many get the label the same model gives the clip alone: what
+            # the cut does to the label, also where the model does not know the sign at all.
+            self.agree += sum(labels[i] == clip_labels[j] for i, j in pairs)
 
     def row(self, kind: str, fps: float = 30.0) -> str:
         p = self.matched / self.found if self.found else 0.0
         r = self.matched / self.true if self.true else 0.0
-        ser = f"{self.edits / self.true:.3f} | {self.clip_errors / self.true:.3f}" if self.scored else "- | -"
+        ser = (f"{self.edits / self.true:.3f} | {self.clip_errors / self.true:.3f} | "
+               f"{self.agree / max(self.matched, 1):.3f}") if self.scored else "- | - | -"
         w = np.array(self.waits) if self.waits else np.array([np.nan])
         us = 1e6 * float(np.median(self.per_frame)) if self.per_frame else float("nan")
         return (f"| {kind} | {self.true} | {self.found} | {p:.3f} | {r:.3f} | {ser} | "
@@ -256,8 +260,9 @@ def run_landmarks(args, make_segmenter) -> None:
         kinds["hello_thankyou"] = (gap_streams("hello_thankyou", ht, rng, args.n_signs, args.per_stream, 8, 30),
                                    shipped)
     print("| stream kind | signs | segments | precision | recall | sign error rate, stream | "
-          "same model, clip by clip | wait, median frames | segmenter CPU us/frame |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "same model, clip by clip | found signs labelled as clip by clip | wait, median frames | "
+          "segmenter CPU us/frame |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     total = Tally()
     for kind, (streams, model) in kinds.items():
         t = Tally()
@@ -348,6 +353,52 @@ def run_videos(args) -> None:
 
 
 
+def run_wlasl_video(args) -> None:
+    """The 18 WLASL dictionary clips joined into one real video (mp4v, 640x480, the order of
+    `data/wlasl_pu/train.csv`), through the real app with the shipped model; clip by clip: each
+    clip alone, letterboxed the same, through the app with --clip."""
+    from bench_app_common import make_video
+
+    clips = load_clips(WLASL)
+    app_root = REPO
+    if args.segmenter in REFS:
+        app_root = Path(tempfile.mkdtemp()) / "before"
+        app_root.mkdir()
+        subprocess.run(f"git archive {REFS[args.segmenter]} asl_live assets | tar -x -C {app_root}", shell=True,
+                       cwd=REPO, check=True)
+
+    def app(video: Path, *extra: str) -> list[dict]:
+        env = dict(os.environ, PYTHONPATH=str(app_root))
+        env.pop("DISPLAY", None)
+        out = subprocess.run([sys.executable, "-m", "asl_live", "--video", str(video), "--headless",
+                              "--model", args.model, "--labels", args.labels, "--threshold", "0", *extra],
+                             capture_output=True, text=True, env=env, cwd=app_root)
+        if out.returncode:
+            sys.exit(out.stderr)
+        return [json.loads(line) for line in out.stdout.splitlines()]
+
+    t = Tally()
+    with tempfile.TemporaryDirectory() as d:
+        video, n = make_video(Path(d) / "wlasl.mp4", [c.sign for c in clips], folder=WLASL_VIDEOS)
+        truth, pos = [], 0
+        for c in clips:
+            a, b = c.hand_span()
+            truth.append((pos + a, pos + b))
+            pos += len(c.frames)
+        assert pos == n, (pos, n)
+        t0 = time.monotonic()
+        recs = app(video, *(["--no-rest"] if args.no_rest_rule and args.segmenter not in REFS else []))
+        spans = [(r["start_frame"], r["end_frame"]) for r in recs]
+        labels = [r["sign"] for r in recs]
+        clip_labels = [app(make_video(Path(d) / "one.mp4", [c.sign], folder=WLASL_VIDEOS)[0], "--clip")[0]["sign"]
+                       for c in clips]
+        t.add(spans, truth, None, labels, [c.sign for c in clips], clip_labels)
+        print(f"  wlasl video: {n} frames, app {time.monotonic() - t0:.0f} s; {len(spans)} segments, "
+              f"{len(matches(spans, truth))} match\n    truth {truth}\n    found {spans}\n    labels {labels}\n"
+              f"    clip by clip {clip_labels}", flush=True)
+    print(t.row(f"app, WLASL video ({args.segmenter})"))
+
+
 def main() -> None:
     from bench_app_common import model_arguments
 
@@ -365,6 +416,7 @@ def main() -> None:
     p.add_argument("--n-signs", type=int, default=60, help="sequences per traduttore/GISLR kind")
     p.add_argument("--per-stream", type=int, default=12)
     p.add_argument("--videos", type=int, default=0)
+    p.add_argument("--wlasl-video", action="store_true", help="the WLASL clips as one real video through the app")
     p.add_argument("--video-signs", type=int, default=8)
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--orders", type=int, default=3, help="random orders of the WLASL clips per kind")
@@ -386,6 +438,8 @@ def main() -> None:
         run_landmarks(args, make)
     if args.videos:
         run_videos(args)
+    if args.wlasl_video:
+        run_wlasl_video(args)
     print(f"load average: {os.getloadavg()[0]:.1f}")
 
 

@@ -34,6 +34,7 @@ HELLO_THANKYOU = SHARED / "data" / "gislr" / "hello_thankyou"
 # The WLASL dictionary clips of ../shared/data/clips/wlasl_projectunmute, imported with
 # `asl-train import-videos ... --out data/wlasl_pu` (the app's own Holistic extraction).
 WLASL = Path(os.environ.get("ASL_LIVE_WLASL", _DATA / "wlasl_pu"))
+WLASL_VIDEOS = SHARED / "data" / "clips" / "wlasl_projectunmute"
 # Signs of those clips whose movement repeats (taps, nods, circles, snaps): yes, no, name, more,
 # water, sorry, please; `want` and `family` do not repeat.
 REPEATED = ("yes", "no", "name", "more", "water", "sorry", "please")
