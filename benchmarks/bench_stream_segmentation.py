@@ -364,7 +364,7 @@ def run_wlasl_video(args) -> None:
     if args.segmenter in REFS:
         app_root = Path(tempfile.mkdtemp()) / "before"
         app_root.mkdir()
-        subprocess.run(f"git archive {REFS[args.segmenter]} asl_live assets | tar -x -C {app_root}", shell=True,
+        subprocess.run(f"git archive {REFS[args.segmenter]} asl_live | tar -x -C {app_root}", shell=True,
                        cwd=REPO, check=True)
 
     def app(video: Path, *extra: str) -> list[dict]:
