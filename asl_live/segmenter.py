@@ -325,7 +325,7 @@ class Segmenter:
         self._n = k
         self._hand_frames = hands_after
         self._moved = True  # it just came up by `dip_rise`
-        self._last_active = max(self._last_active - end - 1, k - 1)
+        self._last_active = max(self._last_active - end - 1, -1)
         for h in range(2):
             self._seen_at[h] = max(self._seen_at[h] - end - 1, -1)
             self._rest_at[h] = max(self._rest_at[h] - end - 1, -1)
