@@ -13,8 +13,13 @@ Landmark streams joined from real recordings (see `stream_data.py`):
   traduttore    traduttore webcam sequences (20 frames, some cut mid-sign), 8-30 frames apart
   traduttore-no-rest  (--no-rest) the same, 2-4 frames apart: the hands vanish mid-air
   hello_thankyou    GISLR sequences of two signs, 10 people (short, cut), 8-30 frames apart
-  dpan-heldout-*    (--heldout N) the three DPAN kinds on N other clips, which the segmenter's
-                    thresholds were not tuned on and the DPAN model does not know (no (ii))
+  dpan-heldout-*    (--heldout N) the DPAN kinds on N other clips (data/dpan_heldout if there),
+                    which the segmenter's thresholds were not tuned on and the DPAN model does not
+                    know (no (ii))
+  wlasl             the 18 WLASL dictionary clips (other signers) joined as recorded, --orders orders
+  *-dropout         the clips with the signing hand lost for 2-12 frames mid-sign (pose kept)
+  wlasl-repeat      the WLASL signs whose movement repeats
+  *-no-rest         clips cut at the sign, joined with no frame between (no rest at all)
 
 Scores, per kind: (i) segment precision / recall against the true sign spans (first to
 last frame with a hand of each clip; a found segment matches one true sign at IoU >= 0.5,
@@ -30,8 +35,10 @@ the clips as recorded, N with each clip cut to 2 frames before and after its han
 rests), run through the real app (`python -m asl_live --video V --headless --threshold 0`)
 and scored the same way; the truth is each clip's hand span in the lead's extraction of the
 same clip (`/work/data/dpan`, Holistic on the 1280x720 original).
-`--segmenter baseline` runs the segmenter of commit BASELINE (before issue 11), for the
-landmark streams in this process and for the videos as the whole app of that commit.
+`--segmenter baseline` runs the segmenter of commit BASELINE (before issue 11), `issue11` the one
+before issue 17, for the landmark streams in this process and for the videos as the whole app of
+that commit; `--no-rest-rule` the current one with `no_rest=True`. `--wlasl-video`: the WLASL clips
+as one real video through the app, with the shipped model.
 """
 
 from __future__ import annotations
