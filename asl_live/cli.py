@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "with --clip, one letter per clip or replayed sequence")
     p.add_argument("--clip", action="store_true",
                    help="treat the whole input (each replayed sequence) as one sign: exactly one result")
+    p.add_argument("--no-rest", action="store_true",
+                   help="signs that run into each other without the hands going down to rest (a sentence): "
+                        "also end a sign where the hands dip towards the waist and come back up; splits "
+                        "the few signs that move down and up themselves")
     p.add_argument("--headless", action="store_true",
                    help="no window: one JSON line per recognised sign on stdout")
     p.add_argument("--subtitles", metavar="OUT",
@@ -89,6 +93,7 @@ def run_app(argv) -> int:
     from .classifier import Classifier
     from .native_stderr import quiet_native_stderr
     from .pipeline import Landmarks, Recognizer, run_headless, run_window
+    from .segmenter import Segmenter
     from .sources import source_from_args
 
     subtitles = None
@@ -101,7 +106,8 @@ def run_app(argv) -> int:
                                 warn=lambda line: print(f"asl-live: warning: {line}", file=sys.stderr))
     source = source_from_args(args)
     landmarks = Landmarks(verbose=args.verbose)
-    recognizer = Recognizer(classifier, clip=args.clip, clock=source.clock if source.live else None)
+    recognizer = Recognizer(classifier, clip=args.clip, segmenter=Segmenter(no_rest=args.no_rest),
+                            clock=source.clock if source.live else None)
     try:
         on_recognition = subtitles.add if subtitles is not None else None
         if args.letters and not args.clip:

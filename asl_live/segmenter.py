@@ -10,12 +10,18 @@ where it arrived). So:
 - a sign starts on the first frame on which a hand is in view and not at rest
   (it comes into the picture, or leaves its rest at the waist);
 - it ends when every hand is at rest again: gone from the picture, or low and
-  still for `rest_frames` frames. A hand that leaves the picture on its way
-  down (below `exit_low` of the torso, going down faster than `exit_speed`)
-  ends the sign after `exit_frames` frames without hands (1: the next frame);
-  one lost anywhere else (MediaPipe drops a hand near the face,
-  or held low against the body) only after `gap_frames`, so tracking dropouts
-  do not split a sign;
+  still for `rest_frames` frames. Where a hand went when it is gone, Holistic's
+  pose still says: its wrist (pose landmarks 15/16) is tracked when the hand
+  model loses the hand. Up in the signing space and inside the picture, not
+  going down below `pose_exit_low` of the torso: tracking was lost mid-sign,
+  the gap is bridged (up to `lost_frames`). Nobody in view (no pose): the sign
+  is over on the next frame. Otherwise the hand's own way out decides: one that
+  left the picture on its way down (below `exit_low` of the torso, faster than
+  `exit_speed`) ends the sign after `exit_frames` frames without hands (1: the
+  next frame), one lost anywhere else only after `gap_frames`;
+- signs without a rest between them (`no_rest`, off by default): the hands,
+  once up in the signing space, drop below `dip_low` of the torso and come back
+  up by `dip_rise`: the next sign starts after the lowest point (`_dipped`);
 - a hold or a pause in the signing space is not a rest (the hand is not low):
   it stays in the sign, and so does a repeated movement;
 - a sign longer than `max_frames` is cut there (memory stays bounded); a
@@ -57,9 +63,11 @@ class Segment:
     frames: np.ndarray    # float32[T, 543, 3], the frames from start to end (NaN where unseen)
 
 
-# Pose rows of the shoulders and the hips (MediaPipe pose landmarks 11, 12 and 23, 24).
+# Pose rows of the shoulders and the hips (MediaPipe pose landmarks 11, 12 and 23, 24), and of
+# the wrists (15 = the left hand's, 16 = the right's, in GISLR's left/right naming).
 _SHOULDERS = (POSE.start + 11, POSE.start + 12)
 _HIPS = (POSE.start + 23, POSE.start + 24)
+_POSE_WRISTS = (POSE.start + 15, POSE.start + 16)
 
 
 class Segmenter:
@@ -68,24 +76,32 @@ class Segmenter:
     def __init__(self, min_frames: int = 8, max_frames: int = 300, gap_frames: int = 6,
                  min_hand_frames: int = 6, rest_frames: int = 2, rest_radius: float = 0.04,
                  move_speed: float = 0.006, exit_frames: int = 1, exit_speed: float = 0.02,
-                 exit_low: float = 0.4, low: float = 0.8,
-                 hold_frames: int = 0):
+                 exit_low: float = 0.4, low: float = 0.8, pose_exit_low: float = 0.5,
+                 hold_frames: int = 0, lost_frames: int = 30, dip_low: float = 0.45,
+                 dip_rise: float = 0.2, no_rest: bool = False):
         if not 1 <= min_frames <= max_frames:
             raise ValueError("need 1 <= min_frames <= max_frames")
-        if not 1 <= exit_frames <= gap_frames:
-            raise ValueError("need 1 <= exit_frames <= gap_frames")
+        if not 1 <= exit_frames <= gap_frames <= lost_frames:
+            raise ValueError("need 1 <= exit_frames <= gap_frames <= lost_frames")
         self.min_frames = min_frames            # shorter candidates are noise (a hand flashing by)
         self.max_frames = max_frames            # a longer sign is cut here
         self.gap_frames = gap_frames            # frames without hands that end a sign (hand lost mid-air)
         self.exit_frames = exit_frames          # ... when the hand left the picture low (to rest)
         self.exit_speed = exit_speed            # going down faster than this (x torso length / frame)
         self.exit_low = exit_low                # ... and below this fraction of shoulders -> hips
+        self.pose_exit_low = pose_exit_low      # the same for the pose wrist of a hand gone from view
         self.min_hand_frames = min_hand_frames  # frames with a hand a sign needs
         self.rest_frames = rest_frames          # frames a hand in view must be low and still to rest
         self.rest_radius = rest_radius          # a still hand's centre stays this near (x torso length)
         self.move_speed = move_speed            # motion that shows a sign happened
         self.low = low                          # "low": below this fraction of shoulders -> hips
         self.hold_frames = hold_frames          # frames of the rest kept at the end of a sign
+        self.lost_frames = lost_frames          # longest tracking dropout bridged (pose wrist up)
+        self.dip_low = dip_low                  # a dip of the hands below this (x torso) and back
+        self.dip_rise = dip_rise                # ... up by this much is a boundary between signs
+        # Off by default: a few real signs move down and up through the line themselves (of 31
+        # held-out DPAN signs, `heavy` and `snowsuit` come out in two), see BENCHMARKS.md.
+        self.no_rest = no_rest
         self._buf = np.empty((max_frames, ROWS_PER_FRAME, DIMS), np.float32)
         self._index = np.empty(max_frames, np.int64)
         self._t = np.empty(max_frames, np.float64)
@@ -97,13 +113,17 @@ class Segmenter:
         self._gone = np.zeros(2, np.int64)       # source frames each hand has been out of view
         self._still = np.zeros(2, np.int64)      # source frames each hand has been low and still
         self._leaving = np.zeros(2, bool)        # when last seen, the hand was going down to rest
+        self._wait = np.zeros(2, np.int64)       # frames a gone hand must stay gone to be at rest
+        self._pose_y = np.full(2, np.nan)        # each pose wrist's y on the previous frame
         self._seen_at = np.zeros(2, np.int64)    # buffer position of each hand's last frame in view
         self._rest_at = np.zeros(2, np.int64)    # buffer position where its current still run began
         self._body = np.array([0.5, 1.0])        # last known y of shoulders and hips
+        self._top = np.inf                       # this frame: the highest seen wrist (x torso below the shoulders)
         self.reset()
 
     def reset(self) -> None:
         self._n = 0              # frames in the current segment
+        self._start_dip()
         self._last_active = -1   # buffer position of the last frame with a hand not at rest
         self._hand_frames = 0    # counted in source frames, like the counters below
         self._moved = False      # the current segment had real motion
@@ -112,7 +132,14 @@ class Segmenter:
         self._gone[:] = self.gap_frames
         self._still[:] = 0
         self._leaving[:] = True
+        self._wait[:] = self.exit_frames
+        self._pose_y[:] = np.nan
         self._anchor[:] = np.nan
+
+    def _start_dip(self) -> None:
+        self._high = np.inf      # highest wrist (smallest y) of the sign so far
+        self._deep = -np.inf     # lowest point of the hands since they were last up
+        self._deep_at = -1       # its buffer position
 
     @property
     def in_progress(self) -> bool:
@@ -142,19 +169,36 @@ class Segmenter:
         """Update each hand's counters: (a hand is seen, one is active = in view and not at rest, speed)."""
         seen_any = active = False
         top = 0.0
+        self._top = np.inf
         shoulders, hips = self._body
         low_y = shoulders + self.low * (hips - shoulders)
         radius = self.rest_radius * (hips - shoulders)
         exit_speed = self.exit_speed * (hips - shoulders)
         exit_y = shoulders + self.exit_low * (hips - shoulders)
+        pose_exit_y = shoulders + self.pose_exit_low * (hips - shoulders)
         for h, rows in enumerate((LEFT_HAND, RIGHT_HAND)):
             xy = frame[rows, :2]
+            px, py = float(frame[_POSE_WRISTS[h], 0]), float(frame[_POSE_WRISTS[h], 1])
+            pdown = (py - self._pose_y[h]) / step  # NaN if either is missing
+            self._pose_y[h] = py
             # MediaPipe gives a hand whole or not at all: its first point says which.
             if xy[0, 0] != xy[0, 0]:
                 self._gone[h] += step
                 self._still[h] = 0
                 self._anchor[h, 0] = np.nan
                 self._prev_seen[h] = False
+                # Where did it go? Holistic's pose keeps the wrist when the hand model loses the
+                # hand. Up in the signing space, inside the picture and not on its way down below
+                # half the torso (a sign's own movement down the chest stays above that): tracking
+                # was lost mid-sign, bridge the gap (up to `lost_frames`). Nobody in view (no pose
+                # at all): the sign is over at once. Otherwise the hand's own way out decides: it
+                # left low and going down (to rest: `exit_frames`), or else `gap_frames`.
+                if frame[_SHOULDERS[0], 1] != frame[_SHOULDERS[0], 1]:
+                    self._wait[h] = self.exit_frames
+                elif py < low_y and py < 1.0 and 0.0 < px < 1.0 and not (py > pose_exit_y and pdown > exit_speed):
+                    self._wait[h] = self.lost_frames
+                else:
+                    self._wait[h] = self.exit_frames if self._leaving[h] else self.gap_frames
                 continue
             seen_any = True
             if self._prev_seen[h]:
@@ -188,6 +232,9 @@ class Segmenter:
             # If it is lost now, did it leave to rest? Low and on its way down (not a hand held
             # low, at the belly say, that MediaPipe loses), or already resting.
             wrist = float(xy[0, 1])
+            u = (wrist - shoulders) / (hips - shoulders)
+            if u < self._top:
+                self._top = u
             self._leaving[h] = (wrist > exit_y and down > exit_speed) or (low and self._still[h] >= self.rest_frames)
             if speed != np.inf and speed > top:
                 top = speed
@@ -199,7 +246,7 @@ class Segmenter:
             if g == 0:
                 if self._still[h] < self.rest_frames:
                     return False
-            elif g < (self.exit_frames if self._leaving[h] else self.gap_frames):
+            elif g < self._wait[h]:
                 return False
         return True
 
@@ -243,7 +290,48 @@ class Segmenter:
             return self._emit(self._sign_end(n), need_motion=in_view)
         if self._n >= self.max_frames:
             return self._emit(self._last_active)
+        if self.no_rest and seen and self._dipped(n):
+            return self._cut(self._deep_at)
         return None
+
+    def _dipped(self, n: int) -> bool:
+        """Signs without a rest between them: the hands, up in the signing space, drop towards the
+        waist (below `dip_low` of shoulders -> hips) and come back up (by `dip_rise`): the next
+        sign begins after the lowest point. A sign's own movements that stay above the line
+        (circles on the chest, taps, repeats) do not cut it."""
+        u = self._top
+        if u < self._high:
+            self._high = u
+        if self._high > self.dip_low - self.dip_rise:
+            return False  # not yet up in the signing space (the raise)
+        if u > self._deep:
+            self._deep, self._deep_at = u, n
+        elif u <= self._deep - self.dip_rise:
+            if self._deep >= self.dip_low:
+                return True
+            self._deep, self._deep_at = u, n  # a movement above the line: start over from here
+        return False
+
+    def _cut(self, end: int) -> Segment | None:
+        """The sign buffer[0..end]; the frames after it stay in the buffer as the next sign's start."""
+        k = self._n - (end + 1)
+        hands_after = min(self._hand_frames, k)
+        self._hand_frames -= hands_after
+        seg = self._make(end)
+        # Rare (once per boundary): move the next sign's frames to the front of the buffer.
+        self._buf[:k] = self._buf[end + 1: self._n]
+        self._index[:k] = self._index[end + 1: self._n]
+        self._t[:k] = self._t[end + 1: self._n]
+        self._n = k
+        self._hand_frames = hands_after
+        self._moved = True  # it just came up by `dip_rise`
+        self._last_active = max(self._last_active - end - 1, -1)
+        for h in range(2):
+            self._seen_at[h] = max(self._seen_at[h] - end - 1, -1)
+            self._rest_at[h] = max(self._rest_at[h] - end - 1, -1)
+        self._start_dip()
+        self._high = self._top
+        return seg
 
     def _sign_end(self, n: int) -> int:
         """Buffer position of the sign's last frame, now that every hand is at rest.
@@ -272,9 +360,15 @@ class Segmenter:
 
     def _emit(self, end: int, need_motion: bool = False) -> Segment | None:
         """The segment buffer[0..end] if it is a sign; the buffer starts over either way."""
-        n_hands, moved = self._hand_frames, self._moved
+        seg = self._make(end, need_motion)
         self._n = 0
         self._last_active = -1
+        self._start_dip()
+        return seg
+
+    def _make(self, end: int, need_motion: bool = False) -> Segment | None:
+        """The segment buffer[0..end], if it is a sign."""
+        n_hands, moved = self._hand_frames, self._moved
         if end < 0 or (need_motion and not moved) or self._index[end] - self._index[0] + 1 < self.min_frames \
                 or n_hands < self.min_hand_frames:
             return None

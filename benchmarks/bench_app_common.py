@@ -26,7 +26,7 @@ def model_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def make_video(out: Path, names=DEFAULT_CLIPS, size=(640, 480), repeat: int = 1,
-               cuts: dict[str, tuple[int, int]] | None = None) -> tuple[Path, int]:
+               cuts: dict[str, tuple[int, int]] | None = None, folder: Path = CLIPS) -> tuple[Path, int]:
     """The clips one after another, scaled into `size` (letterboxed), written as mp4v.
 
     `cuts`: name -> (first, last) frame of that clip to keep (default: all of it).
@@ -37,7 +37,7 @@ def make_video(out: Path, names=DEFAULT_CLIPS, size=(640, 480), repeat: int = 1,
     canvas = np.zeros((h, w, 3), np.uint8)
     for _ in range(repeat):
         for name in names:
-            cap = cv2.VideoCapture(str(CLIPS / f"{name}.mp4"))
+            cap = cv2.VideoCapture(str(folder / f"{name}.mp4"))
             first, last = (cuts or {}).get(name, (0, 1 << 30))
             i = -1
             while True:

@@ -68,16 +68,18 @@ def main() -> None:
     p.add_argument("--fps", type=float, default=30.0)
     p.add_argument("--extra-ms", type=float, nargs="+", default=[0.0, 60.0])
     p.add_argument("--repeat", type=int, default=2, help="times the clip list is repeated in the video")
-    p.add_argument("--segmenter", nargs="+", choices=("current", "baseline"), default=["current"])
+    p.add_argument("--segmenter", nargs="+", choices=("current", "baseline", "issue11"), default=["current"],
+                   help="current: this tree's; baseline: before issue 11; issue11: before issue 17")
     args = p.parse_args()
     import_mediapipe()
     classifier = Classifier(args.model, args.labels)
     makers = {"current": Segmenter}
-    if "baseline" in args.segmenter:
-        from bench_stream_segmentation import BASELINE, baseline_module
+    from bench_stream_segmentation import REFS, baseline_module
 
-        makers["baseline"] = baseline_module().Segmenter
-        print(f"baseline = asl_live/segmenter.py of commit {BASELINE}")
+    for which in args.segmenter:
+        if which in REFS:
+            makers[which] = baseline_module(REFS[which]).Segmenter
+            print(f"{which} = asl_live/segmenter.py of commit {REFS[which]}")
     with tempfile.TemporaryDirectory() as d:
         video, n = make_video(Path(d) / "live.mp4", repeat=args.repeat)
         print(f"simulated camera: {n} frames 640x480 at {args.fps:g} fps ({n / args.fps:.1f} s), "

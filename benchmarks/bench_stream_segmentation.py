@@ -13,8 +13,13 @@ Landmark streams joined from real recordings (see `stream_data.py`):
   traduttore    traduttore webcam sequences (20 frames, some cut mid-sign), 8-30 frames apart
   traduttore-no-rest  (--no-rest) the same, 2-4 frames apart: the hands vanish mid-air
   hello_thankyou    GISLR sequences of two signs, 10 people (short, cut), 8-30 frames apart
-  dpan-heldout-*    (--heldout N) the three DPAN kinds on N other clips, which the segmenter's
-                    thresholds were not tuned on and the DPAN model does not know (no (ii))
+  dpan-heldout-*    (--heldout N) the DPAN kinds on N other clips (data/dpan_heldout if there),
+                    which the segmenter's thresholds were not tuned on and the DPAN model does not
+                    know (no (ii))
+  wlasl             the 18 WLASL dictionary clips (other signers) joined as recorded, --orders orders
+  *-dropout         the clips with the signing hand lost for 2-12 frames mid-sign (pose kept)
+  wlasl-repeat      the WLASL signs whose movement repeats
+  *-no-rest         clips cut at the sign, joined with no frame between (no rest at all)
 
 Scores, per kind: (i) segment precision / recall against the true sign spans (first to
 last frame with a hand of each clip; a found segment matches one true sign at IoU >= 0.5,
@@ -30,8 +35,10 @@ the clips as recorded, N with each clip cut to 2 frames before and after its han
 rests), run through the real app (`python -m asl_live --video V --headless --threshold 0`)
 and scored the same way; the truth is each clip's hand span in the lead's extraction of the
 same clip (`/work/data/dpan`, Holistic on the 1280x720 original).
-`--segmenter baseline` runs the segmenter of commit BASELINE (before issue 11), for the
-landmark streams in this process and for the videos as the whole app of that commit.
+`--segmenter baseline` runs the segmenter of commit BASELINE (before issue 11), `issue11` the one
+before issue 17, for the landmark streams in this process and for the videos as the whole app of
+that commit; `--no-rest-rule` the current one with `no_rest=True`. `--wlasl-video`: the WLASL clips
+as one real video through the app, with the shipped model.
 """
 
 from __future__ import annotations
@@ -52,23 +59,26 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stream_data import (DPAN, HELLO_THANKYOU, TRADUTTORE, Stream, gap_stream,  # noqa: E402
-                         join, load_clips, rest_runs, waist_stream)
+from stream_data import (DPAN, DPAN_HELDOUT, HELLO_THANKYOU, REPEATED, TRADUTTORE, WLASL, WLASL_VIDEOS, Stream,  # noqa: E402
+                         dropout_clip, gap_stream, join, load_clips, no_rest_stream, rest_runs,
+                         waist_stream)
 
 from asl_live.layout import hands_visible  # noqa: E402
 
 BASELINE = "c92e758"  # main before issue 11: the segmenter that waits 6 frames / 15 still frames
+ISSUE11 = "2412b6c"   # the segmenter before issue 17 (issue 11's): the baseline rows of issue 17
+REFS = {"baseline": BASELINE, "issue11": ISSUE11}
 
 
-def baseline_module():
-    src = subprocess.run(["git", "show", f"{BASELINE}:asl_live/segmenter.py"], cwd=REPO, check=True,
+def baseline_module(ref: str = BASELINE):
+    src = subprocess.run(["git", "show", f"{ref}:asl_live/segmenter.py"], cwd=REPO, check=True,
                          capture_output=True, text=True).stdout
     src = src.replace("from .layout", "from asl_live.layout")
     path = Path(tempfile.mkdtemp()) / "baseline_segmenter.py"
     path.write_text(src)
-    spec = importlib.util.spec_from_file_location("baseline_segmenter", path)
+    spec = importlib.util.spec_from_file_location(f"segmenter_{ref}", path)
     mod = importlib.util.module_from_spec(spec)
-    sys.modules["baseline_segmenter"] = mod
+    sys.modules[f"segmenter_{ref}"] = mod
     spec.loader.exec_module(mod)
     return mod
 
@@ -123,7 +133,7 @@ def edit_distance(a: list, b: list) -> int:
 
 class Tally:
     def __init__(self):
-        self.found = self.true = self.matched = self.edits = self.clip_errors = 0
+        self.found = self.true = self.matched = self.edits = self.clip_errors = self.agree = 0
         self.waits: list[int] = []
         self.per_frame: list[float] = []
         self.scored = False
@@ -141,11 +151,15 @@ class Tally:
             self.scored = True
             self.edits += edit_distance(labels, signs)
             self.clip_errors += sum(p != s for p, s in zip(clip_labels, signs))
+            # Of the signs found, how many get the label the same model gives the clip alone: what
+            # the cut does to the label, also where the model does not know the sign at all.
+            self.agree += sum(labels[i] == clip_labels[j] for i, j in pairs)
 
     def row(self, kind: str, fps: float = 30.0) -> str:
         p = self.matched / self.found if self.found else 0.0
         r = self.matched / self.true if self.true else 0.0
-        ser = f"{self.edits / self.true:.3f} | {self.clip_errors / self.true:.3f}" if self.scored else "- | -"
+        ser = (f"{self.edits / self.true:.3f} | {self.clip_errors / self.true:.3f} | "
+               f"{self.agree / max(self.matched, 1):.3f}") if self.scored else "- | - | -"
         w = np.array(self.waits) if self.waits else np.array([np.nan])
         us = 1e6 * float(np.median(self.per_frame)) if self.per_frame else float("nan")
         return (f"| {kind} | {self.true} | {self.found} | {p:.3f} | {r:.3f} | {ser} | "
@@ -172,6 +186,28 @@ def gap_streams(name, clips, rng, n_signs, per_stream, lo, hi):
             for k in range(0, len(pick), per_stream)]
 
 
+def joined(name, clips, rng, per_stream, orders=1, transform=None) -> list[Stream]:
+    """`orders` random orders of the clips, `per_stream` to a stream, joined as recorded."""
+    empty = np.zeros((0,) + clips[0].frames.shape[1:], np.float32)
+    out = []
+    for o in range(orders):
+        order = [clips[i] for i in rng.permutation(len(clips))]
+        if transform is not None:
+            order = [transform(c) for c in order]
+        for k in range(0, len(order), per_stream):
+            g = order[k: k + per_stream]
+            out.append(join(f"{name}-{o}-{k}", g, [empty] * (len(g) + 1)))
+    return out
+
+
+def no_rest_streams(name, clips, rng, per_stream, orders=1) -> list[Stream]:
+    out = []
+    for o in range(orders):
+        order = [clips[i] for i in rng.permutation(len(clips))]
+        out += [no_rest_stream(f"{name}-{o}-{k}", order[k: k + per_stream]) for k in range(0, len(order), per_stream)]
+    return out
+
+
 def run_landmarks(args, make_segmenter) -> None:
     from asl_live.classifier import Classifier
 
@@ -189,12 +225,37 @@ def run_landmarks(args, make_segmenter) -> None:
         if args.heldout:
             # DPAN clips the segmenter was NOT tuned on (and the model does not know): P/R only.
             used = {c.sign for c in clips}
-            rest = [c for c in load_clips(DPAN) if c.sign not in used][: args.heldout]
-            for k, v in dpan_streams(rest, rng, args.per_stream).items():
+            pool = load_clips(DPAN_HELDOUT) if (DPAN_HELDOUT / "train.csv").is_file() else load_clips(DPAN)
+            rest = [c for c in pool if c.sign not in used][: args.heldout]
+            hr = np.random.default_rng(args.seed + 100)  # its own: the other kinds stay as without --heldout
+            for k, v in dpan_streams(rest, hr, args.per_stream).items():
                 kinds[k.replace("dpan", "dpan-heldout")] = (v, None)
+            kinds["dpan-heldout-dropout"] = (joined("dpan-heldout-dropout", rest, hr, args.per_stream, 1,
+                                                    lambda c: dropout_clip(c, hr)), None)
+            kinds["dpan-heldout-no-rest"] = (no_rest_streams("dpan-heldout-no-rest", rest, hr, args.per_stream),
+                                             None)
+    if (WLASL / "train.csv").is_file():
+        # Dictionary clips of other signers (WLASL), each starting and ending at rest, joined as
+        # recorded; the same with the signing hand lost for 2-12 frames mid-sign; the signs whose
+        # movement repeats; and all of them cut at the sign and joined with no rest.
+        wl = load_clips(WLASL)
+        kinds["wlasl"] = (joined("wlasl", wl, rng, 9, args.orders), shipped)
+        kinds["wlasl-dropout"] = (joined("wlasl-dropout", wl, rng, 9, args.orders,
+                                         lambda c: dropout_clip(c, rng)), shipped)
+        rep = [c for c in wl if c.sign in REPEATED]
+        kinds["wlasl-repeat"] = (joined("wlasl-repeat", rep, rng, len(rep), args.orders), shipped)
+        kinds["wlasl-no-rest"] = (no_rest_streams("wlasl-no-rest", wl, rng, 9, args.orders), shipped)
+    if (DPAN / "train.csv").is_file():
+        dp = load_clips(DPAN)[: args.dpan_signs]
+        kinds["dpan-dropout"] = (joined("dpan-dropout", dp, rng, args.per_stream, 1,
+                                        lambda c: dropout_clip(c, rng)), dpan_model)
+        kinds["dpan-no-rest"] = (no_rest_streams("dpan-no-rest", dp, rng, args.per_stream), dpan_model)
     if (TRADUTTORE / "train.csv").is_file():
         tr = load_clips(TRADUTTORE)
         kinds["traduttore"] = (gap_streams("traduttore", tr, rng, args.n_signs, args.per_stream, 8, 30), shipped)
+        pick = [tr[i] for i in rng.choice(len(tr), min(args.n_signs, len(tr)), replace=False)]
+        kinds["traduttore-no-rest-0"] = ([no_rest_stream(f"traduttore-no-rest-0-{k}", pick[k: k + args.per_stream])
+                                          for k in range(0, len(pick), args.per_stream)], shipped)
         if args.no_rest:
             kinds["traduttore-no-rest"] = (gap_streams("traduttore-no-rest", tr, rng, args.n_signs,
                                                        args.per_stream, 2, 4), shipped)
@@ -206,8 +267,9 @@ def run_landmarks(args, make_segmenter) -> None:
         kinds["hello_thankyou"] = (gap_streams("hello_thankyou", ht, rng, args.n_signs, args.per_stream, 8, 30),
                                    shipped)
     print("| stream kind | signs | segments | precision | recall | sign error rate, stream | "
-          "same model, clip by clip | wait, median frames | segmenter CPU us/frame |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "same model, clip by clip | found signs labelled as clip by clip | wait, median frames | "
+          "segmenter CPU us/frame |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     total = Tally()
     for kind, (streams, model) in kinds.items():
         t = Tally()
@@ -243,10 +305,10 @@ def run_videos(args) -> None:
     rng = np.random.default_rng(args.seed + 1)
     order = rng.permutation(len(clips))[: args.videos * args.video_signs]
     app_root = REPO
-    if args.segmenter == "baseline":
+    if args.segmenter in REFS:
         app_root = Path(tempfile.mkdtemp()) / "baseline"
         app_root.mkdir()
-        subprocess.run(f"git archive {BASELINE} asl_live | tar -x -C {app_root}", shell=True, cwd=REPO, check=True)
+        subprocess.run(f"git archive {REFS[args.segmenter]} asl_live | tar -x -C {app_root}", shell=True, cwd=REPO, check=True)
     tallies = {"as recorded": Tally(), "short rests": Tally()}
     app_clip_labels: dict[str, str] = {}
 
@@ -298,12 +360,61 @@ def run_videos(args) -> None:
 
 
 
+def run_wlasl_video(args) -> None:
+    """The 18 WLASL dictionary clips joined into one real video (mp4v, 640x480, the order of
+    `data/wlasl_pu/train.csv`), through the real app with the shipped model; clip by clip: each
+    clip alone, letterboxed the same, through the app with --clip."""
+    from bench_app_common import make_video
+
+    clips = load_clips(WLASL)
+    app_root = REPO
+    if args.segmenter in REFS:
+        app_root = Path(tempfile.mkdtemp()) / "before"
+        app_root.mkdir()
+        subprocess.run(f"git archive {REFS[args.segmenter]} asl_live | tar -x -C {app_root}", shell=True,
+                       cwd=REPO, check=True)
+
+    def app(video: Path, *extra: str) -> list[dict]:
+        env = dict(os.environ, PYTHONPATH=str(app_root))
+        env.pop("DISPLAY", None)
+        out = subprocess.run([sys.executable, "-m", "asl_live", "--video", str(video), "--headless",
+                              "--model", args.model, "--labels", args.labels, "--threshold", "0", *extra],
+                             capture_output=True, text=True, env=env, cwd=app_root)
+        if out.returncode:
+            sys.exit(out.stderr)
+        return [json.loads(line) for line in out.stdout.splitlines()]
+
+    t = Tally()
+    with tempfile.TemporaryDirectory() as d:
+        video, n = make_video(Path(d) / "wlasl.mp4", [c.sign for c in clips], folder=WLASL_VIDEOS)
+        truth, pos = [], 0
+        for c in clips:
+            a, b = c.hand_span()
+            truth.append((pos + a, pos + b))
+            pos += len(c.frames)
+        assert pos == n, (pos, n)
+        t0 = time.monotonic()
+        recs = app(video, *(["--no-rest"] if args.no_rest_rule and args.segmenter not in REFS else []))
+        spans = [(r["start_frame"], r["end_frame"]) for r in recs]
+        labels = [r["sign"] for r in recs]
+        clip_labels = [app(make_video(Path(d) / "one.mp4", [c.sign], folder=WLASL_VIDEOS)[0], "--clip")[0]["sign"]
+                       for c in clips]
+        t.add(spans, truth, None, labels, [c.sign for c in clips], clip_labels)
+        print(f"  wlasl video: {n} frames, app {time.monotonic() - t0:.0f} s; {len(spans)} segments, "
+              f"{len(matches(spans, truth))} match\n    truth {truth}\n    found {spans}\n    labels {labels}\n"
+              f"    clip by clip {clip_labels}", flush=True)
+    print(t.row(f"app, WLASL video ({args.segmenter})"))
+
+
 def main() -> None:
     from bench_app_common import model_arguments
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     model_arguments(p)
-    p.add_argument("--segmenter", choices=("current", "baseline"), default="current")
+    p.add_argument("--no-rest-rule", action="store_true", help="the current segmenter with no_rest=True "
+                   "(a dip of the hands and back up is a boundary)")
+    p.add_argument("--segmenter", choices=("current", "baseline", "issue11"), default="current",
+                   help="current: this tree's; baseline: before issue 11; issue11: before issue 17")
     p.add_argument("--dpan-model")
     p.add_argument("--dpan-labels")
     p.add_argument("--dpan-signs", type=int, default=48, help="DPAN clips to join (the model's signs first)")
@@ -312,22 +423,30 @@ def main() -> None:
     p.add_argument("--n-signs", type=int, default=60, help="sequences per traduttore/GISLR kind")
     p.add_argument("--per-stream", type=int, default=12)
     p.add_argument("--videos", type=int, default=0)
+    p.add_argument("--wlasl-video", action="store_true", help="the WLASL clips as one real video through the app")
     p.add_argument("--video-signs", type=int, default=8)
     p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--orders", type=int, default=3, help="random orders of the WLASL clips per kind")
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--no-landmarks", action="store_true")
     p.add_argument("--no-rest", action="store_true", help="add traduttore sequences 2-4 frames apart: no rest "
                    "at all, the hands vanish mid-sign (indistinguishable from a tracking dropout)")
     args = p.parse_args()
-    if args.segmenter == "baseline":
-        make = baseline_module().Segmenter
+    if args.segmenter in REFS:
+        make = baseline_module(REFS[args.segmenter]).Segmenter
     else:
-        from asl_live.segmenter import Segmenter as make
-    print(f"segmenter: {args.segmenter}" + (f" (commit {BASELINE})" if args.segmenter == "baseline" else ""))
+        from functools import partial
+
+        from asl_live.segmenter import Segmenter
+        make = partial(Segmenter, no_rest=args.no_rest_rule)
+    print(f"segmenter: {args.segmenter}" + (f" (commit {REFS[args.segmenter]})" if args.segmenter in REFS else "")
+          + (", no_rest=True" if args.no_rest_rule and args.segmenter not in REFS else ""))
     if not args.no_landmarks:
         run_landmarks(args, make)
     if args.videos:
         run_videos(args)
+    if args.wlasl_video:
+        run_wlasl_video(args)
     print(f"load average: {os.getloadavg()[0]:.1f}")
 
 

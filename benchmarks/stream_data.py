@@ -23,10 +23,21 @@ import numpy as np
 from asl_live.gislr import Dataset
 from asl_live.layout import LEFT_HAND, POSE, RIGHT_HAND, empty_frames, hands_visible
 
-DPAN = Path(os.environ.get("ASL_LIVE_DPAN", "/work/data/dpan"))
-TRADUTTORE = Path(os.environ.get("ASL_LIVE_TRADUTTORE", "/work/data/traduttore"))
+_DATA = Path(__file__).resolve().parent.parent / "data"  # made here by `asl-train import-videos` / add-dataset
+DPAN = Path(os.environ.get("ASL_LIVE_DPAN", _DATA / "dpan"))
+# Other DPAN prompt clips (`asl-train import-videos ../shared/data/clips/recordthesehands --shard 7/10
+# --out data/dpan_heldout`), held out from the tuning of issue 17's thresholds.
+DPAN_HELDOUT = Path(os.environ.get("ASL_LIVE_DPAN_HELDOUT", _DATA / "dpan_heldout"))
+TRADUTTORE = Path(os.environ.get("ASL_LIVE_TRADUTTORE", _DATA / "traduttore"))
 SHARED = Path(os.environ.get("ASL_LIVE_SHARED", Path(__file__).resolve().parent.parent.parent / "shared"))
 HELLO_THANKYOU = SHARED / "data" / "gislr" / "hello_thankyou"
+# The WLASL dictionary clips of ../shared/data/clips/wlasl_projectunmute, imported with
+# `asl-train import-videos ... --out data/wlasl_pu` (the app's own Holistic extraction).
+WLASL = Path(os.environ.get("ASL_LIVE_WLASL", _DATA / "wlasl_pu"))
+WLASL_VIDEOS = SHARED / "data" / "clips" / "wlasl_projectunmute"
+# Signs of those clips whose movement repeats (taps, nods, circles, snaps): yes, no, name, more,
+# water, sorry, please; `want` and `family` do not repeat.
+REPEATED = ("yes", "no", "name", "more", "water", "sorry", "please")
 
 
 @dataclass
@@ -197,3 +208,66 @@ def waist_stream(name: str, clips: list[Clip], runs: list[tuple[str, np.ndarray]
         i = j
     stream.frames = frames
     return stream
+
+
+# --- tracking dropouts and signs without rests -------------------------------------------
+
+_SH = (POSE.start + 11, POSE.start + 12)
+_HIP = (POSE.start + 23, POSE.start + 24)
+
+
+def _torso(frames: np.ndarray) -> tuple[float, float]:
+    return (float(np.nanmean(frames[:, _SH, 1])), float(np.nanmean(frames[:, _HIP, 1])))
+
+
+def dropout_clip(clip: Clip, rng: np.random.Generator, lo: int = 2, hi: int = 12) -> Clip:
+    """The clip with its signing hand lost for lo..hi frames in the middle of the sign.
+
+    Exactly what Holistic reports when it loses a hand: the hand's 21 points NaN, the pose
+    (its wrist included) and the other hand as recorded. Where: a run that starts on a frame
+    with the hand in view, mid-movement, with the wrist above the waist (above 60% of
+    shoulders -> hips), inside the middle 70% of the hand's span; the hand is in view again
+    after it, so the true span does not change.
+    """
+    f = clip.frames.copy()
+    vis = hands_visible(f)
+    h = int(vis[:, 1].sum() >= vis[:, 0].sum())
+    rows = (LEFT_HAND, RIGHT_HAND)[h]
+    seen = np.flatnonzero(vis[:, h])
+    a, b = int(seen[0]), int(seen[-1])
+    sh, hip = _torso(f)
+    wrist = f[:, rows.start, 1]
+    k = int(rng.integers(lo, hi + 1))
+    lo_i, hi_i = a + int(0.15 * (b - a)), b - int(0.15 * (b - a)) - k
+    cand = [i for i in range(lo_i, hi_i + 1) if vis[i, h] and wrist[i] < sh + 0.6 * (hip - sh)
+            and vis[i - 1, h] and np.abs(f[i, rows, :2] - f[i - 1, rows, :2]).mean() > 0.003]
+    if not cand:  # short clip: any frame in view inside the span
+        cand = [i for i in range(a + 1, max(b - k, a + 1)) if vis[i, h]] or [a + 1]
+        k = min(k, max(b - cand[0] - 1, 1))
+    i = cand[int(rng.integers(len(cand)))]
+    f[i: i + k, rows] = np.nan
+    return Clip(clip.sign, f, clip.participant)
+
+
+def cut_at_sign(clip: Clip, low: float = 0.6, edge: float = 0.9) -> Clip:
+    """The clip cut to the sign itself: from the first to the last frame with a hand's wrist above
+    the waist (`low` of shoulders -> hips) and inside the picture (above `edge`), so the raise
+    from rest and the way back are cut off. A clip that never shows that is kept whole."""
+    f = clip.frames
+    sh, hip = _torso(f)
+    line = min(sh + low * (hip - sh), edge)
+    up = np.zeros(len(f), bool)
+    for rows in (LEFT_HAND, RIGHT_HAND):
+        y = f[:, rows.start, 1]
+        up |= np.nan_to_num(y, nan=np.inf) < line
+    idx = np.flatnonzero(up)
+    if len(idx) < 8:
+        return clip
+    return Clip(clip.sign, f[idx[0]: idx[-1] + 1].copy(), clip.participant)
+
+
+def no_rest_stream(name: str, clips: list[Clip]) -> Stream:
+    """Signs cut at the sign (`cut_at_sign`), joined with no frame between them: the hands go
+    from the end of one sign straight into the next, as in a signed sentence."""
+    empty = np.zeros((0,) + clips[0].frames.shape[1:], np.float32)
+    return join(name, [cut_at_sign(c) for c in clips], [empty] * (len(clips) + 1))
