@@ -93,6 +93,10 @@ RECIPES = {
     # trimmed, negatives from the webcam people only: DPAN's studio clips are no training data,
     # only a setting to test on (its clips are the only `unknown` examples filmed like dictionaries)
     "nodpan_trim": {"sources": ("traduttore", "people", "gislr"), "config": {**BASE, "trim": True}},
+    # the default's recipe with augmentation of what differs between people (train.augment)
+    "nodpan_trim_aug": {"sources": ("traduttore", "people", "gislr"),
+                        "config": {**BASE, "trim": True, "crop": 0.5, "body_shape": 0.5, "drop_hand": 0.3,
+                                   "jitter": 0.3}},
     # trimmed, no `unknown` class at all: the six signs from every setting, and the app's
     # threshold rule alone rejects (open set; no negatives to learn a setting from)
     "signs_trim": {"sources": ("traduttore", "people", "gislr"), "config": {**BASE, "trim": True},
