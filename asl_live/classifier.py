@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
-from .layout import DIMS, LEFT_HAND, RIGHT_HAND, ROWS_PER_FRAME
+from .layout import DIMS, ROWS_PER_FRAME, hands_visible
 
 from .bundled import LABELS as DEFAULT_LABELS
 from .bundled import MODEL as DEFAULT_MODEL
@@ -172,9 +172,6 @@ class Classifier:
         return pred
 
 
-_HANDS = np.r_[LEFT_HAND, RIGHT_HAND]
-
-
 def has_hand(frames: np.ndarray) -> bool:
-    """Did MediaPipe see a hand in at least one frame (a hand's x not NaN)?"""
-    return bool((~np.isnan(np.asarray(frames)[:, _HANDS, 0])).any())
+    """Did MediaPipe see a hand in at least one frame?"""
+    return bool(hands_visible(frames).any())

@@ -54,7 +54,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from asl_live.gislr import gislr_name  # noqa: E402
-from asl_live.layout import LEFT_HAND, RIGHT_HAND  # noqa: E402
+from asl_live.layout import hands_visible  # noqa: E402
 from bench_cross_person import Source  # noqa: E402
 
 VOCABULARY = ("can", "hello", "no", "please", "thankyou", "water")
@@ -150,8 +150,7 @@ def hand_share(s: Source) -> list[float]:
     out = []
     for sample in s.data.samples:
         f = ds.read(sample)
-        seen = ~np.isnan(f[:, np.r_[LEFT_HAND, RIGHT_HAND], 0]).all(1)
-        out.append(float(seen.mean()) if len(f) else 0.0)
+        out.append(float(hands_visible(f).any(axis=1).mean()) if len(f) else 0.0)
     return out
 
 
