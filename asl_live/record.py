@@ -49,12 +49,16 @@ class Progress:
 
 def record(items: Iterable, dataset: Dataset, sign: str, participant: int = 0, count: int | None = None,
            countdown: float = COUNTDOWN_S, landmarks: Callable | None = None,
-           on_frame: Callable | None = None, segmenter=None, live: bool = False) -> Progress:
+           on_frame: Callable | None = None, segmenter=None, live: bool = False,
+           whole_sequences: bool = False) -> Progress:
     """Record performances of `sign` from `items` into `dataset` until `count` or the items end.
 
     `items` is a Source or an iterator over one (teach mode records several
     signs one after another from the same stream); `live` says whether it is a
-    camera, for the countdown.
+    camera, for the countdown. With `whole_sequences` (a replayed dataset folder),
+    every replayed sequence is one sample as it is, and the segmenter is not asked:
+    a dataset's sequence is already one performance, often with the hands in view
+    from its first frame to its last, which the segmenter would join to the next.
 
     `on_frame(item, frame, progress)` is called for every frame (drawing the
     window); it returns "quit" to stop. The countdown runs on the source's own
@@ -88,6 +92,7 @@ def record(items: Iterable, dataset: Dataset, sign: str, participant: int = 0, c
         return count is not None and n >= count
 
     done = False
+    pending: list[np.ndarray] = []   # the frames of the sequence in progress (whole_sequences)
     for item in items:
         frame = landmarks(item)
         t0 = item.t if t0 is None else t0
@@ -99,9 +104,15 @@ def record(items: Iterable, dataset: Dataset, sign: str, participant: int = 0, c
             n = len(progress.saved)
             progress.banner = (f"Sign '{sign}' now ({n}/{count} saved)" if count
                                else f"Sign '{sign}' now ({n} saved)")
-            segment = segmenter.push(frame, item.index, item.t)
-            if segment is not None and save(segment.frames):
-                done = True
+            if whole_sequences:
+                pending.append(frame)
+                if item.end_of_sequence:
+                    frames, pending = np.stack(pending), []
+                    done = save(frames)
+            else:
+                segment = segmenter.push(frame, item.index, item.t)
+                if segment is not None and save(segment.frames):
+                    done = True
         if on_frame is not None and on_frame(item, frame, progress) == "quit":
             progress.quit = True
             break
@@ -110,7 +121,7 @@ def record(items: Iterable, dataset: Dataset, sign: str, participant: int = 0, c
     else:
         # The source ended: a performance still in progress is a sample too.
         progress.ended = True
-        segment = segmenter.flush()
+        segment = None if whole_sequences else segmenter.flush()
         if segment is not None and not done:
             save(segment.frames)
     return progress
@@ -198,7 +209,7 @@ def main(argv=None) -> int:
     try:
         draw = window_drawer(window, source.name) if window is not None else None
         progress = record(source, dataset, args.sign, args.participant, args.count, args.countdown,
-                          landmarks, draw, live=source.live)
+                          landmarks, draw, live=source.live, whole_sequences=source.whole_sequences)
     finally:
         source.close()
         landmarks.close()

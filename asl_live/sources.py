@@ -49,6 +49,8 @@ class Source:
     fps: float = 30.0
     live: bool = False   # frames arrive in real time and may be dropped
     dropped: int = 0     # frames a live source discarded because the consumer was busy
+    # Each sequence it yields is one performance (a dataset folder): recording takes them whole.
+    whole_sequences: bool = False
 
     def __iter__(self) -> Iterator[Item]:
         raise NotImplementedError
@@ -281,6 +283,7 @@ class ReplaySource(Source):
             if not samples:
                 raise UserError(f"{p}: the dataset's train.csv lists no sequences")
             self._sequences = [(lambda s=s: ds.read(s)) for s in samples]
+            self.whole_sequences = True
             self.signs = [s.sign for s in samples]
             self._origins = [{"source": str(p / s.path), "participant_id": s.participant_id,
                               "sequence_id": s.sequence_id, "label": s.sign} for s in samples]

@@ -1,12 +1,16 @@
-"""`asl-live teach --signs a,b,c --shots K`: record, train, export and use a model in one sitting.
+"""`asl-live teach --signs a,b,c --shots K`: record new signs and add them to the model in use.
 
 1. Records K performances of each sign, one sign after the other, from one
    source (`record.record`: countdown before each sign on a camera, one sample
-   per performance cut by the app's segmenter, each saved atomically).
-2. Trains and exports with the train package, in a subprocess
-   (`python -m train.cli fit ... && ... export ...`): the app never imports
-   TensorFlow. Without the train extra installed this is a clear error, and
-   the recordings stay saved for later.
+   per performance cut by the app's segmenter, each saved atomically; a replayed
+   dataset folder gives one sample per sequence, in train.csv order).
+2. Extends the model in use (the bundled one, or `--model`/`--labels`) with them
+   (`extend.extend`: its encoder as it is, a new last layer learned from its bank
+   and the new samples, in a second or two, no TensorFlow): the new model knows
+   the old signs and the new ones. A model that cannot be extended (one made
+   elsewhere, with no bank) is refused before anything is recorded.
+   `--fresh` instead trains a model of the new signs alone with the train package,
+   in a subprocess (`asl-train fit` + `export`, half a minute or more).
 3. Goes on recognising from the same source with the new model (the live view
    switches to it; headless: one JSON line per sign on stdout).
 
@@ -88,6 +92,63 @@ def train_and_export(data: Path, run: Path, model_dir: Path, while_waiting=None,
     return time.perf_counter() - started
 
 
+def base_of(args) -> tuple[Path, Path]:
+    """(model, label map) that teach extends; UserError now if it cannot be extended."""
+    from .bundled import LABELS, MODEL
+    from .extend import Bank
+    from .gislr import read_label_map
+    from .head import check_extendable
+
+    model = Path(args.model) if args.model else MODEL
+    if args.labels:
+        labels = Path(args.labels)
+    elif args.model:
+        labels = model.with_name("sign_to_prediction_index_map.json")
+    else:
+        labels = LABELS
+    if not model.is_file():
+        raise UserError(f"{model}: no such model file")
+    read_label_map(labels)
+    check_extendable(model)
+    Bank.load(model)
+    return model, labels
+
+
+def extend_in_background(model: Path, labels: Path, dataset: Dataset, out: Path, while_waiting=None) -> float:
+    """`extend.extend` on the recorded samples in a worker thread; `while_waiting(step, seconds)`
+    is called ~30 times a second meanwhile (the window stays live). Returns the seconds it took."""
+    import threading
+
+    from .extend import Recording, extend
+
+    started = time.perf_counter()
+    recordings = [Recording(dataset.read(s), s.sign, s.participant_id) for s in dataset.samples()]
+    state: dict = {"step": "starting"}
+
+    def progress(stage, done, total):
+        state["step"] = f"{stage} {done}/{total}" if total > 1 else stage
+
+    def work():
+        try:
+            state["result"] = extend(model, labels, recordings, out, progress=progress)
+        except BaseException as e:  # shown in the main thread
+            state["error"] = e
+
+    worker = threading.Thread(target=work, name="teach-extend", daemon=True)
+    worker.start()
+    shown = None
+    while worker.is_alive():
+        if while_waiting is not None:
+            while_waiting(state["step"], time.perf_counter() - started)
+        elif state["step"] != shown and not state["step"].startswith("embedding"):
+            shown = state["step"]
+            print(f"teach: {shown}", file=sys.stderr)
+        worker.join(0.03)
+    if "error" in state:
+        raise state["error"]
+    return time.perf_counter() - started
+
+
 class _Remaining:
     """The rest of a source's stream (after the recordings), with the source's name, fps, ..."""
 
@@ -127,6 +188,14 @@ def build_parser():
     p.add_argument("--shots", type=int, default=10, help="samples to record per sign (default 10)")
     p.add_argument("--out", default="teach", help="folder for the dataset, run and model (default ./teach)")
     p.add_argument("--participant", type=int, default=0, help="participant id for the recordings")
+    p.add_argument("--model", default=None, metavar="PATH",
+                   help="the model to extend (default: the bundled one); it needs its bank beside it "
+                        "(MODEL.bank.npz), which models made by asl-live teach and asl-train have")
+    p.add_argument("--labels", default=None, metavar="PATH",
+                   help="its label map (default: beside --model, else the bundled one)")
+    p.add_argument("--fresh", action="store_true",
+                   help="learn the new signs alone (a new model trained from scratch with asl-train: "
+                        "needs the train extra, takes half a minute or more)")
     p.add_argument("--countdown", type=float, default=3.0, help="seconds before each sign on a camera")
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
                    help="below this probability the answer is 'unknown' (default: the rule set by the "
@@ -148,8 +217,12 @@ def main(argv=None) -> int:
     signs = parse_signs(args.signs)
     if args.shots < 1:
         raise UserError("--shots must be at least 1")
-    if not train_available():  # say so before anyone signs sixty times for nothing
-        raise UserError("teach needs the training package: pip install 'asl-live[train]'")
+    # Say what cannot work before anyone signs sixty times for nothing.
+    if args.fresh:
+        if not train_available():
+            raise UserError("teach --fresh needs the training package: pip install 'asl-live[train]'")
+    else:
+        base_model, base_labels = base_of(args)
     from .gislr import writable_folder
 
     out = writable_folder(args.out, "teach folder")
@@ -165,7 +238,7 @@ def main(argv=None) -> int:
         draw = window_drawer(window, source.name) if window is not None else None
         for sign in signs:
             progress = record(items, dataset, sign, args.participant, args.shots, args.countdown,
-                              landmarks, draw, live=source.live)
+                              landmarks, draw, live=source.live, whole_sequences=source.whole_sequences)
             if progress.quit:
                 print("teach: stopped; recordings so far are saved in " + str(dataset.root), file=sys.stderr)
                 return 130
@@ -180,19 +253,26 @@ def main(argv=None) -> int:
 
             def waiting(step, seconds):
                 hud = HUD(status="paused", source=source.name,
-                          banner=f"Training ({step}) {seconds:.0f} s...")
+                          banner=f"Learning {len(signs)} signs: {step}, {seconds:.0f} s...")
                 if window.show(render(None, None, hud)) == "quit":
                     raise KeyboardInterrupt
 
-        print(f"teach: training on {len(signs)} signs x {args.shots} samples...", file=sys.stderr)
-        seconds = train_and_export(dataset.root, out / "run", out / "model", waiting)
-        print(f"teach: model ready in {seconds:.0f} s: {out / 'model' / 'model.tflite'}", file=sys.stderr)
+        model_dir = out / "model"
+        if args.fresh:
+            print(f"teach: training on {len(signs)} signs x {args.shots} samples...", file=sys.stderr)
+            seconds = train_and_export(dataset.root, out / "run", model_dir, waiting)
+        else:
+            print(f"teach: adding {len(signs)} signs x {args.shots} samples to {base_model.name}...",
+                  file=sys.stderr)
+            seconds = extend_in_background(base_model, base_labels, dataset, model_dir, waiting)
+        print(f"teach: model ready in {seconds:.1f} s: {model_dir / 'model.tflite'}", file=sys.stderr)
 
         from .native_stderr import quiet_native_stderr
 
         with quiet_native_stderr():  # the TFLite runtime's start-up notice
-            classifier = Classifier(out / "model" / "model.tflite",
-                                    out / "model" / "sign_to_prediction_index_map.json", args.threshold)
+            classifier = Classifier(model_dir / "model.tflite",
+                                    model_dir / "sign_to_prediction_index_map.json", args.threshold)
+        print(f"teach: the model knows {', '.join(classifier.labels)}", file=sys.stderr)
         recognizer = Recognizer(classifier)
         rest = _Remaining(source, items)  # the same stream goes on, now recognised
         if window is not None:

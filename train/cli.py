@@ -1,4 +1,4 @@
-"""`asl-train`: prepare | fit | export | calibrate | evaluate | import-videos | import-mpdata | letters.
+"""`asl-train`: prepare | fit | extend | export | calibrate | evaluate | import-videos | import-mpdata | letters.
 
 Each subcommand imports its (heavy) module only when it runs, so `--help` and
 argument errors are instant.
@@ -82,6 +82,20 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--config", metavar="JSON", help="config file; options given here override it")
     f.add_argument("--wandb", action="store_true", help="log to Weights & Biases (offline without network)")
     f.add_argument("--cache", metavar="DIR")
+
+    x = sub.add_parser("extend", help="add signs to a model in seconds: its encoder frozen, a new head "
+                                      "over its signs and the new ones (train/extend.py)")
+    x.add_argument("base", metavar="BASE",
+                   help="a run folder with a bank, or a model.tflite (or its folder) with its .extend/ bundle")
+    x.add_argument("--data", required=True, action="append", metavar="DIR",
+                   help="dataset folder(s) of the new signs (repeatable)")
+    x.add_argument("--out", required=True, metavar="RUN", help="run folder to write")
+    x.add_argument("--export", metavar="DIR", help="also export the model (with its bundle) to DIR")
+    x.add_argument("--only-new", action="store_true",
+                   help="a head over the new data alone (the base's encoder, not its signs)")
+    x.add_argument("--vocabulary", type=_parts, metavar="S,S",
+                   help="with --only-new: these signs are classes, every other one is taught as 'unknown'")
+    x.add_argument("--seed", type=int, default=0)
 
     e = sub.add_parser("export", help="write model.tflite, its label map and submission.zip")
     e.add_argument("runs", nargs="+", metavar="RUN", help="run folder(s); several make an ensemble")
@@ -197,6 +211,26 @@ def _main(argv=None) -> int:
 
         writable_folder(args.out, "run folder")  # before minutes of training, not after
         return _fit(args)
+    if args.command == "extend":
+        _quiet_tensorflow()
+        from asl_live.gislr import writable_folder
+
+        writable_folder(args.out, "run folder")
+        if args.export:
+            writable_folder(args.export, "export folder")
+        if args.vocabulary and not args.only_new:
+            raise UserError("--vocabulary goes with --only-new (an extended model keeps its own vocabulary)")
+        from .extend import export_bundle, extend
+
+        run = extend(args.base, args.data, args.out, only_new=args.only_new, vocabulary=args.vocabulary,
+                     seed=args.seed)
+        print(run)
+        if args.export:
+            paths = export_bundle(run, args.export)
+            for key in ("model", "labels", "bundle", "unknown_rule"):
+                if key in paths:
+                    print(paths[key])
+        return 0
     if args.command == "export":
         _quiet_tensorflow()
         from asl_live.gislr import writable_folder

@@ -1,0 +1,298 @@
+"""Teach a model new signs in a second, without TensorFlow: its own layers as the encoder, a new head.
+
+A sign model made by `asl-train` ends in one fully connected layer and a softmax
+over an embedding of the whole sequence (the masked mean over time of the last
+transformer block, `train.models`). Everything before that layer is the
+*encoder*: it stays as it is. Teaching new signs only learns a new last layer
+(softmax regression on the embeddings, numpy, well under a second) and writes it
+into a copy of the TFLite file (`head.replace_head`), so a taught model is the
+same kind of file as any other and the app and Kaggle run it unchanged.
+
+So that the new model still knows the old signs, a model that can be extended
+carries a *bank* beside it, `<model stem>.bank.npz`: the embedding of every
+sequence its head was trained on, what it was taught as (`labels`), what was
+really signed (`signs`: an `unknown` example keeps its own name) and who signed it,
+tied to that model file by its sha256 (as the "unknown" sidecar is). The new head is
+learned from the bank and the new sequences together:
+
+- a new sign with a new name becomes a new class;
+- a new sign with the name of a class is learned again from the old and new examples;
+- a new sign that the bank holds as an `unknown` example (a sign the model was taught
+  to reject) takes those examples back from `unknown`: more people behind it.
+
+A model made elsewhere (a GISLR competition model) has no bank: the data its signs
+were learned from is not there, so it cannot keep them while learning new ones, and
+`extend` says so in one line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError
+from .gislr import atomic_write, gislr_name, labels_in_order, read_label_map, write_label_map
+
+BANK_SUFFIX = ".bank.npz"
+UNKNOWN = "unknown"
+IDLE = {"-", "idle", "IDLE"}     # the MP_Data tutorials' idle-hands recordings: one kind of non-sign
+HEAD_L2 = 1e-3                   # weight decay of the head (on standardised embeddings)
+HEAD_STEPS = 300
+PARITY_TOLERANCE = 1e-4          # |TFLite - numpy| of the new head's probabilities
+
+
+def bank_path(model_path) -> Path:
+    p = Path(model_path)
+    return p.with_name(p.stem + BANK_SUFFIX)
+
+
+def model_sha256(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# --------------------------------------------------------------------------- the bank
+
+@dataclass
+class Bank:
+    embeddings: np.ndarray     # float32 [N, D]
+    labels: np.ndarray         # str [N]: the class the head learns for it
+    signs: np.ndarray          # str [N]: what was signed (an `unknown` example keeps its own name)
+    participants: np.ndarray   # int64 [N]
+
+    @classmethod
+    def empty(cls, dim: int) -> "Bank":
+        return cls(np.zeros((0, dim), np.float32), np.array([], str), np.array([], str), np.array([], np.int64))
+
+    @classmethod
+    def load(cls, model_path) -> "Bank":
+        """The bank of a model file; UserError (one line) when it has none or it is another model's."""
+        path = bank_path(model_path)
+        if not path.is_file():
+            raise UserError(f"{model_path}: cannot be extended: no {path.name} beside it (a model made elsewhere, "
+                            "such as a GISLR competition model, does not bring the data its signs were learned "
+                            "from, so it would forget them); teach with --fresh to learn the new signs alone")
+        try:
+            with np.load(path) as z:
+                sha = str(z["model_sha256"])
+                bank = cls(z["embeddings"].astype(np.float32), z["labels"].astype(str), z["signs"].astype(str),
+                           z["participants"].astype(np.int64))
+        except (OSError, KeyError, ValueError) as e:
+            raise UserError(f"{path}: not a readable bank ({e})") from None
+        if sha != model_sha256(model_path):
+            raise UserError(f"{path}: written for another model file (sha256 differs from "
+                            f"{Path(model_path).name}'s); teach with --fresh, or extend the model it belongs to")
+        return bank
+
+    def save(self, model_path) -> Path:
+        # float16 halves the file; the head learned from it answers the same (BENCHMARKS.md, "Teach").
+        path = bank_path(model_path)
+        with atomic_write(path) as f:
+            np.savez_compressed(f, embeddings=self.embeddings.astype(np.float16), labels=self.labels.astype(str),
+                                signs=self.signs.astype(str), participants=self.participants.astype(np.int64),
+                                model_sha256=np.array(model_sha256(model_path)))
+        return path
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def concat(self, other: "Bank") -> "Bank":
+        return Bank(np.concatenate([self.embeddings, other.embeddings]).astype(np.float32),
+                    np.concatenate([self.labels, other.labels]).astype(str),
+                    np.concatenate([self.signs, other.signs]).astype(str),
+                    np.concatenate([self.participants, other.participants]).astype(np.int64))
+
+    def taught(self, new_signs) -> "Bank":
+        """The bank with the `unknown` examples of any of `new_signs` given back to that sign."""
+        back = (self.labels == UNKNOWN) & np.isin(self.signs, list(new_signs))
+        return Bank(self.embeddings, np.where(back, self.signs, self.labels), self.signs, self.participants)
+
+
+def sign_label(sign: str, vocabulary=None) -> tuple[str, str]:
+    """(label, sign) of a recorded sign: GISLR spelling, idle recordings as `idle`; with a
+    `vocabulary`, a sign outside it is taught as `unknown` and keeps its own name."""
+    name = "idle" if sign in IDLE else gislr_name(sign)
+    if vocabulary is not None and name not in vocabulary:
+        return UNKNOWN, name
+    return name, name
+
+
+# --------------------------------------------------------------------------- head
+
+def fit_head(x: np.ndarray, labels: np.ndarray, classes: list[str], l2: float = HEAD_L2,
+             steps: int = HEAD_STEPS) -> tuple[np.ndarray, np.ndarray]:
+    """Softmax regression with every class weighing the same (5 new shots beside 500 bank
+    examples of an old sign): (kernel [D, C], bias [C]) in the order of `classes`.
+
+    Full-batch Adam on standardised embeddings, folded back into the kernel and bias;
+    deterministic. A class without examples gets a bias that never wins.
+    """
+    x = np.asarray(x, np.float64)
+    index = {s: i for i, s in enumerate(classes)}
+    y = np.array([index[s] for s in labels])
+    n, d = x.shape
+    c = len(classes)
+    mean, std = x.mean(0), x.std(0) + 1e-6
+    z = ((x - mean) / std).astype(np.float32)   # float32: 3x faster, the same answers
+    counts = np.bincount(y, minlength=c)
+    present = counts > 0
+    weight = (1.0 / (present.sum() * counts[y])).astype(np.float32)   # each class sums to 1/present
+    w, b = np.zeros((d, c), np.float32), np.zeros(c, np.float32)
+    mw, vw, mb, vb = np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b)
+    lr, beta1, beta2 = 0.05, 0.9, 0.999
+    onehot = np.eye(c, dtype=np.float32)[y]
+    zt = np.ascontiguousarray(z.T)
+    for t in range(1, steps + 1):
+        logits = z @ w + b
+        logits -= logits.max(1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(1, keepdims=True)
+        g = (p - onehot) * weight[:, None]
+        gw, gb = zt @ g + 2 * l2 * w, g.sum(0)
+        for param, grad, m, v in ((w, gw, mw, vw), (b, gb, mb, vb)):
+            m *= beta1
+            m += (1 - beta1) * grad
+            v *= beta2
+            v += (1 - beta2) * grad * grad
+            param -= lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + 1e-8)
+    kernel = w.astype(np.float64) / std[:, None]
+    bias = b - mean @ kernel
+    bias[~present] = -30.0
+    return kernel.astype(np.float32), bias.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- extend
+
+@dataclass
+class Recording:
+    """One performance to learn from: raw frames [T, 543, 3] (NaN = not seen)."""
+
+    frames: np.ndarray
+    sign: str
+    participant: int = 0
+
+
+def embed(model_path, recordings, progress=None) -> np.ndarray:
+    """The model's own embedding of each recording (float32 [N, D])."""
+    from .head import Embedder
+
+    embedder = Embedder(model_path)
+    out = []
+    for i, r in enumerate(recordings):
+        out.append(embedder(r.frames))
+        if progress is not None:
+            progress(i + 1, len(recordings))
+    return np.stack(out) if out else np.zeros((0, embedder.dim), np.float32)
+
+
+def recordings_bank(model_path, recordings, vocabulary=None, progress=None) -> Bank:
+    x = embed(model_path, recordings, progress)
+    pairs = [sign_label(r.sign, vocabulary) for r in recordings]
+    return Bank(x, np.array([p[0] for p in pairs], str), np.array([p[1] for p in pairs], str),
+                np.array([r.participant for r in recordings], np.int64))
+
+
+def extend(model_path, labels_path, recordings, out_dir, *, fresh_head: bool = False, vocabulary=None,
+           progress=None) -> dict:
+    """Write `out_dir`/model.tflite (+ label map, bank): the model's encoder, a head over its signs
+    (from its bank) and the signs of `recordings`. With `fresh_head`, the head knows only the
+    recordings' signs (the bank is not needed: how the bundled model's own head is made).
+
+    `progress(stage, done, total)` is told how far it is. Returns the paths and timings.
+    """
+    from .head import replace_head
+
+    started = time.perf_counter()
+    model_path, out_dir = Path(model_path), Path(out_dir)
+    if not recordings:
+        raise UserError("nothing to learn from: no recordings")
+    old_signs = labels_in_order(read_label_map(labels_path))
+    old = None if fresh_head else Bank.load(model_path)   # first: a model that cannot be extended says so at once
+
+    def step(done, total):
+        if progress is not None:
+            progress("embedding", done, total)
+
+    new = recordings_bank(model_path, recordings, vocabulary, step)
+    if old is None:
+        bank, keep_order = new, []
+    else:
+        bank, keep_order = old.taught(set(new.labels)).concat(new), old_signs
+    # Old classes keep their numbers; new ones follow in name order. A class that lost every
+    # example to a taught sign (an `unknown` made only of them) is dropped.
+    present = set(bank.labels.tolist())
+    classes = [s for s in keep_order if s in present] + sorted(present - set(keep_order))
+    if len(classes) < 2:
+        raise UserError(f"a model needs at least two signs; the recordings give {classes}")
+    if progress is not None:
+        progress("head", 0, 1)
+    kernel, bias = fit_head(bank.embeddings, bank.labels, classes)
+    blob = replace_head(model_path.read_bytes(), kernel, bias)
+
+    # The new file must answer as embedding + head does, on real recordings.
+    from .head import Embedder, run_model
+
+    check = recordings[:: max(1, len(recordings) // 6)][:6]
+    x = Embedder(model_path)
+    worst = 0.0
+    for r in check:
+        logits = x(r.frames) @ kernel + bias
+        want = np.exp(logits - logits.max())
+        want /= want.sum()
+        worst = max(worst, float(np.abs(run_model(blob, r.frames) - want).max()))
+    if not worst <= PARITY_TOLERANCE:
+        raise UserError(f"the taught model differs from its head by {worst:.1e} (> {PARITY_TOLERANCE:.0e}); "
+                        "nothing was written")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out_model = out_dir / "model.tflite"
+    with atomic_write(out_model) as f:
+        f.write(blob)
+    out_labels = write_label_map(out_dir / "sign_to_prediction_index_map.json", classes)
+    out_bank = bank.save(out_model)
+    from .calibration import sidecar_path
+
+    stale = sidecar_path(out_model)
+    if stale.is_file():
+        stale.unlink()   # measured on the model this one replaces
+    seconds = time.perf_counter() - started
+    counts = {s: int((bank.labels == s).sum()) for s in classes}
+    return {"model": out_model, "labels": out_labels, "bank": out_bank, "classes": classes, "counts": counts,
+            "seconds": seconds, "parity": worst}
+
+
+def main(argv=None) -> int:
+    """`python -m asl_live.extend MODEL --data DIR --out DIR`: the same from a dataset folder."""
+    import argparse
+
+    from .gislr import Dataset
+
+    p = argparse.ArgumentParser(prog="asl-live-extend", description=__doc__.split("\n\n")[0])
+    p.add_argument("model")
+    p.add_argument("--labels", help="label map (default: beside the model)")
+    p.add_argument("--data", required=True, action="append")
+    p.add_argument("--out", required=True)
+    p.add_argument("--fresh-head", action="store_true")
+    p.add_argument("--vocabulary", help="with --fresh-head: comma-separated classes; other signs -> unknown")
+    args = p.parse_args(argv)
+    labels = args.labels or Path(args.model).with_name("sign_to_prediction_index_map.json")
+    recs = []
+    for root in args.data:
+        ds = Dataset(root)
+        recs += [Recording(ds.read(s), s.sign, s.participant_id) for s in ds.samples()]
+    vocab = set(args.vocabulary.split(",")) if args.vocabulary else None
+    out = extend(args.model, labels, recs, args.out, fresh_head=args.fresh_head, vocabulary=vocab)
+    print(f"{out['model']}: {len(out['classes'])} classes {out['counts']} in {out['seconds']:.1f} s",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    from .errors import run_main
+
+    sys.exit(run_main(main, prog="asl-live-extend"))

@@ -1,0 +1,220 @@
+"""Teach on top of what the model knows (issue 16), on people the encoder never saw.
+
+    python benchmarks/bench_teach_extend.py --data data/all --work runs/teach_extend --shots 5 --recipe fine
+
+`--data`: every licensed webcam and phone sequence, each under its own sign name
+(traduttore's two people, the five mp_data/people with their other signs and idle
+recordings (`idle`), the 10 GISLR participants; the demo's 8 sequences left out).
+The people are held out in the groups of `bench_settings.FOLDS` (studio left out:
+DPAN is not in this data). For each group k:
+
+1. an encoder is trained on everyone else (`asl-train fit --all --trim --units 192`
+   with the labels of `--recipe`: `fine` = every sign its own class; `coarse` = the
+   default model's 6 signs + `unknown`);
+2. the *base* model: the encoder exported, its head replaced by one over the same people
+   (`asl_live.extend --fresh-head --vocabulary`: the 6 signs + `unknown`, every other sign
+   and idle as `unknown`), the model that would ship; scored on the held-out people (the
+   bundled signs per person and sign; other signs + idle answered `unknown`);
+3. each held-out webcam person P teaches their own signs: `--shots` sequences of each
+   (drawn with `--seed`), `asl_live.extend` on BASE as `asl-live teach` runs it (the bank
+   of everyone else kept);
+   scored on P's other sequences (the taught signs), on the other held-out people's
+   sequences of those signs (people who taught nothing), and on the bundled signs of
+   every held-out person but P before and after (does teaching cost the old signs?).
+
+Answers come from the TFLite models through the app's `Classifier`: the argmax, and "as
+the app" also the class-count threshold and "no hand seen -> unknown".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from bench_default_model import link_dataset  # noqa: E402
+from bench_settings import FOLDS, VOCABULARY  # noqa: E402
+
+from asl_live.calibration import class_count_rule  # noqa: E402
+from asl_live.gislr import Dataset, Sample  # noqa: E402
+from asl_live.layout import hands_visible  # noqa: E402
+
+PERSON = {"webcam:dmohazab": {54320, 104}}   # one signer, two archives (bench_settings.ALIASES)
+UNKNOWN = "unknown"
+
+
+def people_of(group: list[str]) -> set[int]:
+    out = set()
+    for key in group:
+        if key.startswith(("webcam:", "phone:")):
+            out |= PERSON.get(key, {int(key.split(":")[1])} if key.split(":")[1].isdigit() else set())
+    return out
+
+
+def probabilities(model: Path, ds: Dataset, rows: list[Sample]) -> tuple[list[str], np.ndarray]:
+    """The exported model through the app's Classifier (TFLite, as the app runs it)."""
+    from asl_live.classifier import Classifier
+
+    clf = Classifier(model, model.with_name("sign_to_prediction_index_map.json"))
+    return clf.labels, np.stack([clf.probabilities(ds.read(s)) for s in rows])
+
+
+def extend(model: Path, ds: Dataset, rows: list[Sample], out: Path, **kw) -> float:
+    """asl_live.extend on these rows, as teach runs it; returns its seconds."""
+    from asl_live.extend import Recording, extend as run
+
+    recs = [Recording(ds.read(s), s.sign, s.participant_id) for s in rows]
+    return run(model, model.with_name("sign_to_prediction_index_map.json"), recs, out, **kw)["seconds"]
+
+
+def answers(signs, probs, hands, app: bool) -> list[str]:
+    out = []
+    t = class_count_rule(len(signs)).threshold
+    for p, h in zip(probs, hands):
+        best = int(np.argmax(p))
+        if app and (h < 0.01 or p[best] < t):
+            out.append(UNKNOWN)
+        else:
+            out.append(signs[best])
+    return out
+
+
+def asl_train(*args) -> float:
+    import subprocess
+
+    t = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "train.cli", *args], cwd=REPO, capture_output=True, text=True)
+    if r.returncode:
+        raise SystemExit(f"asl-train {' '.join(args)} failed:\n{r.stderr[-2000:]}")
+    return time.perf_counter() - t
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", required=True)
+    p.add_argument("--work", required=True)
+    p.add_argument("--shots", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--recipe", choices=("fine", "coarse"), default="fine")
+    p.add_argument("--folds", default="0,1,2,3")
+    p.add_argument("--epochs", type=int, default=15)
+    args = p.parse_args()
+    work = Path(args.work) / args.recipe
+    results_name = f"results_s{args.seed}_k{args.shots}.jsonl"
+    work.mkdir(parents=True, exist_ok=True)
+    ds = Dataset(args.data)
+    rows = ds.samples()
+    hands = {(s.participant_id, s.sequence_id): float(hands_visible(ds.read(s)).any(axis=1).mean()) for s in rows}
+    results = work / results_name
+
+    def log(record):
+        with open(results, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    for k in [int(x) for x in args.folds.split(",")]:
+        held = people_of(FOLDS[k])
+        train_rows = [s for s in rows if s.participant_id not in held]
+        test_rows = [s for s in rows if s.participant_id in held]
+        fold = work / f"fold{k}"
+        labels = (lambda s: s.sign) if args.recipe == "fine" else \
+            (lambda s: s.sign if s.sign in VOCABULARY else UNKNOWN)
+        train_ds = link_dataset(fold / "train", [(ds.root, Sample(s.path, s.participant_id, s.sequence_id,
+                                                                  labels(s))) for s in train_rows],
+                                sorted({labels(s) for s in train_rows}))
+        encoder = fold / "encoder"
+        if not (encoder / "model.weights.h5").is_file():
+            sec = asl_train("fit", "--data", str(train_ds.root), "--out", str(encoder), "--all", "--units", "192",
+                            "--parts", "left_hand,right_hand,pose", "--trim", "--epochs", str(args.epochs))
+            print(f"fold {k}: encoder trained in {sec:.0f} s", file=sys.stderr)
+        if not (encoder / "export" / "model.tflite").is_file():
+            asl_train("export", str(encoder), "--out", str(encoder / "export"))
+        # the base: the vocabulary's head on the encoder, over the same people (their own sign names)
+        base = fold / "base" / "model.tflite"
+        if not base.is_file():
+            extend(encoder / "export" / "model.tflite", ds, train_rows, base.parent, fresh_head=True,
+                   vocabulary=set(VOCABULARY))
+        signs, probs = probabilities(base, ds, test_rows)
+        h = [hands[(s.participant_id, s.sequence_id)] for s in test_rows]
+        for app in (False, True):
+            said = answers(signs, probs, h, app)
+            for s, a in zip(test_rows, said):
+                log({"recipe": args.recipe, "fold": k, "model": "base", "app": app, "person": s.participant_id,
+                     "sign": s.sign, "said": a, "in_vocabulary": s.sign in VOCABULARY})
+
+        rng = np.random.default_rng(args.seed)
+        for person in sorted(held):
+            mine = [s for s in test_rows if s.participant_id == person]
+            taught = sorted({s.sign for s in mine})
+            if person > 1000 or len(taught) < 2:   # GISLR phone people teach nothing here
+                continue
+            shots, rest = [], []
+            for sign in taught:
+                seqs = [s for s in mine if s.sign == sign]
+                order = rng.permutation(len(seqs))
+                shots += [seqs[i] for i in order[:args.shots]]
+                rest += [seqs[i] for i in order[args.shots:]]
+            run = fold / f"teach{person}_s{args.seed}_k{args.shots}"
+            sec = extend(base, ds, shots, run)
+            others = [s for s in test_rows if s.participant_id != person]
+            signs2, probs2 = probabilities(run / "model.tflite", ds, rest + others)
+            said = answers(signs2, probs2, [None] * len(probs2), False)
+            for s, a in zip(rest + others, said):
+                log({"recipe": args.recipe, "fold": k, "model": f"taught_by_{person}", "app": False,
+                     "teacher": person, "taught": taught, "person": s.participant_id, "sign": s.sign,
+                     "said": a, "in_vocabulary": s.sign in VOCABULARY, "extend_seconds": round(sec, 1),
+                     "shots": args.shots, "seed": args.seed})
+            print(f"fold {k}: person {person} taught {taught} in {sec:.1f} s", file=sys.stderr)
+    report(results)
+    return 0
+
+
+def report(results: Path) -> None:
+    recs = [json.loads(x) for x in results.read_text().splitlines()]
+    print("\n### Base model (the vocabulary's head) on held-out people\n")
+    print("| recipe | answer | person | per sign (recall) | other signs + idle `unknown` |")
+    print("|---|---|---|---|---|")
+    for recipe in sorted({r["recipe"] for r in recs}):
+        for app in (False, True):
+            base = [r for r in recs if r["recipe"] == recipe and r["model"] == "base" and r["app"] == app]
+            for person in sorted({r["person"] for r in base}):
+                mine = [r for r in base if r["person"] == person]
+                per = {s: np.mean([r["said"] == s for r in mine if r["sign"] == s])
+                       for s in sorted({r["sign"] for r in mine if r["in_vocabulary"]})}
+                oov = [r["said"] == UNKNOWN for r in mine if not r["in_vocabulary"]]
+                print(f"| {recipe} | {'app' if app else 'argmax'} | {person} | "
+                      + ", ".join(f"{s} {v:.2f}" for s, v in per.items())
+                      + f" | {f'{sum(oov)}/{len(oov)}' if oov else '-'} |")
+    print("\n### Taught (extend, the bank kept): the teacher's other samples, other people, the old signs\n")
+    print("| recipe | teacher | taught | seconds | teacher's other samples | other people, taught signs | "
+          "old signs on other held-out people: before -> after |")
+    print("|---|---|---|---|---|---|---|")
+    for recipe in sorted({r["recipe"] for r in recs}):
+        for model in sorted({r["model"] for r in recs if r["recipe"] == recipe and r["model"] != "base"}):
+            mine = [r for r in recs if r["recipe"] == recipe and r["model"] == model]
+            teacher, taught = mine[0]["teacher"], mine[0]["taught"]
+            own = [r["said"] == r["sign"] for r in mine if r["person"] == teacher]
+            other = [r["said"] == r["sign"] for r in mine if r["person"] != teacher and r["sign"] in taught]
+            old_after = [r["said"] == r["sign"] for r in mine if r["person"] != teacher and r["in_vocabulary"]
+                         and r["sign"] not in taught]
+            keys = {(r["person"], r["sign"]) for r in mine if r["person"] != teacher and r["in_vocabulary"]
+                    and r["sign"] not in taught}
+            base = [r for r in recs if r["recipe"] == recipe and r["model"] == "base" and not r["app"]
+                    and r["fold"] == mine[0]["fold"] and (r["person"], r["sign"]) in keys]
+            old_before = [r["said"] == r["sign"] for r in base]
+            fmt = (lambda v: f"{np.mean(v):.3f} ({len(v)})" if v else "-")
+            print(f"| {recipe} | {teacher} | {','.join(taught)} | {mine[0]['extend_seconds']} | {fmt(own)} | "
+                  f"{fmt(other)} | {fmt(old_before)} -> {fmt(old_after)} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
