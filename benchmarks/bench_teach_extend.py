@@ -43,10 +43,10 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bench_default_model import link_dataset  # noqa: E402
-from bench_settings import FOLDS, VOCABULARY  # noqa: E402
+from bench_settings import FOLDS, NEAR_VOCABULARY, VOCABULARY  # noqa: E402
 
 from asl_live.calibration import class_count_rule  # noqa: E402
-from asl_live.gislr import Dataset, Sample  # noqa: E402
+from asl_live.gislr import Dataset, Sample, gislr_name  # noqa: E402
 from asl_live.layout import hands_visible  # noqa: E402
 
 PERSON = {"webcam:dmohazab": {54320, 104}}   # one signer, two archives (bench_settings.ALIASES)
@@ -108,9 +108,11 @@ def main() -> int:
     p.add_argument("--recipe", choices=("fine", "coarse"), default="fine")
     p.add_argument("--folds", default="0,1,2,3")
     p.add_argument("--epochs", type=int, default=15)
+    p.add_argument("--tag", default="", help="a name for this variant's results file")
+    p.add_argument("--dictionary", help="the WLASL/ProjectUnmute clips imported (test only): each base answers them")
     args = p.parse_args()
     work = Path(args.work) / args.recipe
-    results_name = f"results_s{args.seed}_k{args.shots}.jsonl"
+    results_name = f"results_s{args.seed}_k{args.shots}{args.tag}.jsonl"
     work.mkdir(parents=True, exist_ok=True)
     ds = Dataset(args.data)
     rows = ds.samples()
@@ -151,6 +153,16 @@ def main() -> int:
                 log({"recipe": args.recipe, "fold": k, "model": "base", "app": app, "person": s.participant_id,
                      "sign": s.sign, "said": a, "in_vocabulary": s.sign in VOCABULARY})
 
+        if args.dictionary:
+            dds = Dataset(args.dictionary)
+            drows = [s for s in dds.samples() if gislr_name(s.sign) not in NEAR_VOCABULARY]
+            dsigns, dprobs = probabilities(base, dds, drows)
+            dh = [float(hands_visible(dds.read(s)).any(axis=1).mean()) for s in drows]
+            for app in (False, True):
+                for s, a in zip(drows, answers(dsigns, dprobs, dh, app)):
+                    log({"recipe": args.recipe, "fold": k, "model": "base", "app": app, "person": "dictionary",
+                         "sign": gislr_name(s.sign), "said": a, "in_vocabulary": gislr_name(s.sign) in VOCABULARY})
+
         rng = np.random.default_rng(args.seed)
         for person in sorted(held):
             mine = [s for s in test_rows if s.participant_id == person]
@@ -163,7 +175,7 @@ def main() -> int:
                 order = rng.permutation(len(seqs))
                 shots += [seqs[i] for i in order[:args.shots]]
                 rest += [seqs[i] for i in order[args.shots:]]
-            run = fold / f"teach{person}_s{args.seed}_k{args.shots}"
+            run = fold / f"teach{person}_s{args.seed}_k{args.shots}{args.tag}"
             sec = extend(base, ds, shots, run)
             others = [s for s in test_rows if s.participant_id != person]
             signs2, probs2 = probabilities(run / "model.tflite", ds, rest + others)
@@ -178,15 +190,49 @@ def main() -> int:
     return 0
 
 
+WEBCAM = {72988, 54320, 101, 102, 103, 104, 105}
+
+
+def setting_of(person) -> str:
+    if person == "dictionary":
+        return "dictionary"
+    return "webcam" if int(person) in WEBCAM else "phone"
+
+
+def settings_table(recs: list[dict]) -> None:
+    """Per setting, as the app answers: per-sign recall, mean over people, other signs `unknown`."""
+    print("\n### Base model per setting (as the app answers; every fold's held-out people)\n")
+    print("| recipe | setting | mean per-sign recall | mean over people | per sign | other signs + idle `unknown` |")
+    print("|---|---|---|---|---|---|")
+    for recipe in sorted({r["recipe"] for r in recs}):
+        base = [r for r in recs if r["recipe"] == recipe and r["model"] == "base" and r["app"]]
+        for setting in ("webcam", "phone", "dictionary"):
+            rs = [r for r in base if setting_of(r["person"]) == setting]
+            voc = [r for r in rs if r["in_vocabulary"]]
+            oov = [r for r in rs if not r["in_vocabulary"]]
+            per = {sg: (sum(r["said"] == sg for r in voc if r["sign"] == sg), sum(r["sign"] == sg for r in voc))
+                   for sg in sorted({r["sign"] for r in voc})}
+            people = []
+            for person in {r["person"] for r in voc if setting != "dictionary"}:
+                mine = [r for r in voc if r["person"] == person]
+                people.append(np.mean([np.mean([r["said"] == sg for r in mine if r["sign"] == sg])
+                                       for sg in {r["sign"] for r in mine}]))
+            mean = np.mean([a / b for a, b in per.values()]) if per else float("nan")
+            print(f"| {recipe} | {setting} | {mean:.3f} | {np.mean(people) if people else float('nan'):.3f} | "
+                  + ", ".join(f"{sg} {a}/{b}" for sg, (a, b) in per.items())
+                  + f" | {sum(r['said'] == UNKNOWN for r in oov)}/{len(oov)} |")
+
+
 def report(results: Path) -> None:
     recs = [json.loads(x) for x in results.read_text().splitlines()]
+    settings_table(recs)
     print("\n### Base model (the vocabulary's head) on held-out people\n")
     print("| recipe | answer | person | per sign (recall) | other signs + idle `unknown` |")
     print("|---|---|---|---|---|")
     for recipe in sorted({r["recipe"] for r in recs}):
         for app in (False, True):
             base = [r for r in recs if r["recipe"] == recipe and r["model"] == "base" and r["app"] == app]
-            for person in sorted({r["person"] for r in base}):
+            for person in sorted({r["person"] for r in base}, key=str):
                 mine = [r for r in base if r["person"] == person]
                 per = {s: np.mean([r["said"] == s for r in mine if r["sign"] == s])
                        for s in sorted({r["sign"] for r in mine if r["in_vocabulary"]})}

@@ -83,19 +83,20 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--wandb", action="store_true", help="log to Weights & Biases (offline without network)")
     f.add_argument("--cache", metavar="DIR")
 
-    x = sub.add_parser("extend", help="add signs to a model in seconds: its encoder frozen, a new head "
-                                      "over its signs and the new ones (train/extend.py)")
-    x.add_argument("base", metavar="BASE",
-                   help="a run folder with a bank, or a model.tflite (or its folder) with its .extend/ bundle")
+    x = sub.add_parser("extend", help="add signs to a model in seconds: its layers as they are, a new last "
+                                      "layer over its signs and the new ones (asl_live/extend.py)")
+    x.add_argument("model", metavar="MODEL.tflite",
+                   help="the model to extend; it needs its bank beside it (MODEL.bank.npz) unless --fresh-head")
+    x.add_argument("--labels", metavar="JSON", help="its label map (default: beside the model)")
     x.add_argument("--data", required=True, action="append", metavar="DIR",
-                   help="dataset folder(s) of the new signs (repeatable)")
-    x.add_argument("--out", required=True, metavar="RUN", help="run folder to write")
-    x.add_argument("--export", metavar="DIR", help="also export the model (with its bundle) to DIR")
-    x.add_argument("--only-new", action="store_true",
-                   help="a head over the new data alone (the base's encoder, not its signs)")
+                   help="dataset folder(s) of the signs to add (repeatable)")
+    x.add_argument("--out", required=True, metavar="DIR", help="folder for model.tflite, its label map and bank")
+    x.add_argument("--fresh-head", action="store_true",
+                   help="a last layer over the data's signs alone (the model's encoder, not its signs): "
+                        "how a trained encoder becomes the shipped model, with its bank")
     x.add_argument("--vocabulary", type=_parts, metavar="S,S",
-                   help="with --only-new: these signs are classes, every other one is taught as 'unknown'")
-    x.add_argument("--seed", type=int, default=0)
+                   help="with --fresh-head: these signs are classes, every other one (and idle) is taught "
+                        "as 'unknown', its own name kept in the bank")
 
     e = sub.add_parser("export", help="write model.tflite, its label map and submission.zip")
     e.add_argument("runs", nargs="+", metavar="RUN", help="run folder(s); several make an ensemble")
@@ -181,6 +182,39 @@ def _fit(args) -> int:
     return 0
 
 
+def _extend(args) -> int:
+    from pathlib import Path
+
+    from asl_live.extend import Recording, extend
+    from asl_live.gislr import Dataset, writable_folder
+    from tqdm import tqdm
+
+    if args.vocabulary and not args.fresh_head:
+        raise UserError("--vocabulary goes with --fresh-head (an extended model keeps its own classes)")
+    writable_folder(args.out, "output folder")
+    labels = args.labels or Path(args.model).with_name("sign_to_prediction_index_map.json")
+    recordings = []
+    for root in args.data:
+        ds = Dataset(root)
+        recordings += [Recording(ds.read(s), s.sign, s.participant_id) for s in ds.samples()]
+    bar = tqdm(total=len(recordings), desc="embed", unit="seq", file=sys.stderr)
+
+    def progress(stage, done, total):
+        if stage == "embedding":
+            bar.n = done
+            bar.refresh()
+
+    try:
+        out = extend(args.model, labels, recordings, args.out, fresh_head=args.fresh_head,
+                     vocabulary=set(args.vocabulary) if args.vocabulary else None, progress=progress)
+    finally:
+        bar.close()
+    print(f"asl-train: {len(out['classes'])} classes {out['counts']} in {out['seconds']:.1f} s", file=sys.stderr)
+    for key in ("model", "labels", "bank"):
+        print(out[key])
+    return 0
+
+
 def main(argv=None) -> int:
     """The `asl-train` entry point: user errors -> one line and exit 2, Ctrl-C -> 130."""
     return run_main(_main, argv, PROG)
@@ -212,25 +246,7 @@ def _main(argv=None) -> int:
         writable_folder(args.out, "run folder")  # before minutes of training, not after
         return _fit(args)
     if args.command == "extend":
-        _quiet_tensorflow()
-        from asl_live.gislr import writable_folder
-
-        writable_folder(args.out, "run folder")
-        if args.export:
-            writable_folder(args.export, "export folder")
-        if args.vocabulary and not args.only_new:
-            raise UserError("--vocabulary goes with --only-new (an extended model keeps its own vocabulary)")
-        from .extend import export_bundle, extend
-
-        run = extend(args.base, args.data, args.out, only_new=args.only_new, vocabulary=args.vocabulary,
-                     seed=args.seed)
-        print(run)
-        if args.export:
-            paths = export_bundle(run, args.export)
-            for key in ("model", "labels", "bundle", "unknown_rule"):
-                if key in paths:
-                    print(paths[key])
-        return 0
+        return _extend(args)
     if args.command == "export":
         _quiet_tensorflow()
         from asl_live.gislr import writable_folder
