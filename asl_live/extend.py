@@ -152,7 +152,7 @@ def fit_head(x: np.ndarray, labels: np.ndarray, classes: list[str], l2: float = 
     if mine is not None:
         for k in np.flatnonzero(present):
             own, cls = mine & (y == k), y == k
-            if own.any() and not own.all():
+            if own.any() and (cls & ~own).any():
                 weight[own] *= MINE_SHARE * cls.sum() / own.sum()
                 weight[cls & ~own] *= (1 - MINE_SHARE) * cls.sum() / (cls & ~own).sum()
     weight = weight.astype(np.float32)
