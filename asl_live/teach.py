@@ -182,11 +182,11 @@ def build_parser():
 
     p = ArgumentParser(
         prog="asl-live teach",
-        description="Teach the app new signs: record K samples of each, train and export a model, "
-                    "then recognise with it, in one sitting.")
+        description="Teach the app new signs: record K samples of each, add them to the model in use "
+                    "(a second or two; it keeps the signs it knew), then recognise with it, in one sitting.")
     p.add_argument("--signs", required=True, help="comma-separated signs to learn, e.g. hello,thankyou,water")
     p.add_argument("--shots", type=int, default=10, help="samples to record per sign (default 10)")
-    p.add_argument("--out", default="teach", help="folder for the dataset, run and model (default ./teach)")
+    p.add_argument("--out", default="teach", help="folder for the recordings and the new model (default ./teach)")
     p.add_argument("--participant", type=int, default=0, help="participant id for the recordings")
     p.add_argument("--model", default=None, metavar="PATH",
                    help="the model to extend (default: the bundled one); it needs its bank beside it "

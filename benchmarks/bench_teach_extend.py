@@ -77,6 +77,21 @@ def extend(model: Path, ds: Dataset, rows: list[Sample], out: Path, **kw) -> flo
     return run(model, model.with_name("sign_to_prediction_index_map.json"), recs, out, **kw)["seconds"]
 
 
+def train_encoder(ds: Dataset, rows: list[Sample], root: Path, recipe: str, epochs: int) -> Path:
+    """`asl-train fit` on `rows` (labels of `recipe`), exported; reused when already there."""
+    labels = (lambda s: s.sign) if recipe == "fine" else (lambda s: s.sign if s.sign in VOCABULARY else UNKNOWN)
+    train_ds = link_dataset(root / "train", [(ds.root, Sample(s.path, s.participant_id, s.sequence_id, labels(s)))
+                                             for s in rows], sorted({labels(s) for s in rows}))
+    run = root / "encoder"
+    if not (run / "model.weights.h5").is_file():
+        sec = asl_train("fit", "--data", str(train_ds.root), "--out", str(run), "--all", "--units", "192",
+                        "--parts", "left_hand,right_hand,pose", "--trim", "--epochs", str(epochs))
+        print(f"{root.name}: encoder trained in {sec:.0f} s", file=sys.stderr)
+    if not (run / "export" / "model.tflite").is_file():
+        asl_train("export", str(run), "--out", str(run / "export"))
+    return run / "export" / "model.tflite"
+
+
 def answers(signs, probs, hands, app: bool) -> list[str]:
     out = []
     t = class_count_rule(len(signs)).threshold
@@ -134,22 +149,11 @@ def main() -> int:
         train_rows = [s for s in rows if s.participant_id not in held]
         test_rows = [s for s in rows if s.participant_id in held]
         fold = work / f"fold{k}"
-        labels = (lambda s: s.sign) if args.recipe == "fine" else \
-            (lambda s: s.sign if s.sign in VOCABULARY else UNKNOWN)
-        train_ds = link_dataset(fold / "train", [(ds.root, Sample(s.path, s.participant_id, s.sequence_id,
-                                                                  labels(s))) for s in train_rows],
-                                sorted({labels(s) for s in train_rows}))
-        encoder = fold / "encoder"
-        if not (encoder / "model.weights.h5").is_file():
-            sec = asl_train("fit", "--data", str(train_ds.root), "--out", str(encoder), "--all", "--units", "192",
-                            "--parts", "left_hand,right_hand,pose", "--trim", "--epochs", str(args.epochs))
-            print(f"fold {k}: encoder trained in {sec:.0f} s", file=sys.stderr)
-        if not (encoder / "export" / "model.tflite").is_file():
-            asl_train("export", str(encoder), "--out", str(encoder / "export"))
+        encoder = train_encoder(ds, train_rows, fold, args.recipe, args.epochs)
         # the base: the vocabulary's head on the encoder, over the same people (their own sign names)
         base = fold / "base" / "model.tflite"
         if not base.is_file():
-            extend(encoder / "export" / "model.tflite", ds, train_rows, base.parent, fresh_head=True,
+            extend(encoder, ds, train_rows, base.parent, fresh_head=True,
                    vocabulary=set(VOCABULARY))
         signs, probs = probabilities(base, ds, test_rows)
         h = [hands[(s.participant_id, s.sequence_id)] for s in test_rows]
@@ -238,21 +242,10 @@ def two_to_third(ds: Dataset, rows: list[Sample], work: Path, args) -> int:
     everyone here but the people it is tested on."""
     # Neither the people tested nor the two friends: the shipped encoder never saw a user's friends.
     pre_rows = [s for s in rows if s.participant_id not in THIRD | FRIENDS]
-    labels = (lambda s: s.sign) if args.recipe == "fine" else \
-        (lambda s: s.sign if s.sign in VOCABULARY else UNKNOWN)
     root = work / "two2third"
-    train_ds = link_dataset(root / "pretrain", [(ds.root, Sample(s.path, s.participant_id, s.sequence_id,
-                                                                 labels(s))) for s in pre_rows],
-                            sorted({labels(s) for s in pre_rows}))
-    encoder = root / "encoder"
-    if not (encoder / "model.weights.h5").is_file():
-        sec = asl_train("fit", "--data", str(train_ds.root), "--out", str(encoder), "--all", "--units", "192",
-                        "--parts", "left_hand,right_hand,pose", "--trim", "--epochs", str(args.epochs))
-        print(f"two2third: encoder trained in {sec:.0f} s", file=sys.stderr)
-    if not (encoder / "export" / "model.tflite").is_file():
-        asl_train("export", str(encoder), "--out", str(encoder / "export"))
+    encoder = train_encoder(ds, pre_rows, root, args.recipe, args.epochs)
     friends = [s for s in rows if s.participant_id in (72988, 54320)]   # their six signs
-    sec = extend(encoder / "export" / "model.tflite", ds, friends, root / "friends", fresh_head=True)
+    sec = extend(encoder, ds, friends, root / "friends", fresh_head=True)
     third = [s for s in rows if s.participant_id in THIRD and s.sign in {"hello", "no", "thankyou"}]
     signs, probs = probabilities(root / "friends" / "model.tflite", ds, third)
     said = [signs[int(np.argmax(p))] for p in probs]
