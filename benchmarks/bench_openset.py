@@ -1,0 +1,119 @@
+"""Which score rejects signs outside the vocabulary best? (issue 15: an "unknown" that means "none of these")
+
+    python benchmarks/bench_openset.py --data data/all --dictionary data/wlasl_pu --work runs/teach_extend/fine
+
+Uses the fold models of `bench_teach_extend.py` (run it first): for each of the four groups, the
+base model (encoder + head over the 6 signs and `unknown`) and its bank. Every held-out
+sequence (webcam and phone people of that group) and every dictionary clip is embedded by that
+fold's model (`asl_live.head.Embedder`). Scores of the predicted class, higher = surer:
+
+- `max_prob`: the head's best probability (what the app uses today);
+- `centroid`: cosine similarity, in the bank's standardised embedding space, to the mean
+  embedding of the predicted class in the bank;
+- `knn`: mean cosine similarity to the 10 nearest bank examples of the predicted class.
+
+The answer `unknown` (argmax) always rejects. Thresholds are nested: the threshold for group k
+keeps `keep` of the right answers of the OTHER three groups' held-out webcam and phone people,
+so no figure is tuned on the people it is measured on. Reported per setting: recall of the
+vocabulary (right and kept) and the share of other signs and idle recordings rejected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from bench_settings import FOLDS, NEAR_VOCABULARY, VOCABULARY  # noqa: E402
+from bench_teach_extend import WEBCAM, people_of  # noqa: E402
+
+from asl_live.extend import Bank, fit_head  # noqa: E402
+from asl_live.gislr import Dataset, gislr_name  # noqa: E402
+from asl_live.head import Embedder  # noqa: E402
+
+UNKNOWN = "unknown"
+
+
+def fold_scores(base: Path, items) -> dict:
+    """Predictions and scores of one fold's base model on (dataset, sample, sign, setting) items."""
+    bank = Bank.load(base)
+    labels = json.loads(base.with_name("sign_to_prediction_index_map.json").read_text())
+    classes = sorted(labels, key=labels.get)
+    embed = Embedder(base)
+    x = np.stack([embed(d.read(s)) for d, s, _, _ in items])
+    kernel, bias = fit_head(bank.embeddings, bank.labels, classes)   # the base's own head, rebuilt
+    logits = x @ kernel + bias
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    pred = np.array(classes)[p.argmax(1)]
+    mean, std = bank.embeddings.mean(0), bank.embeddings.std(0) + 1e-6
+    unit = (lambda a: a / np.linalg.norm(a, axis=-1, keepdims=True))
+    bz, xz = unit((bank.embeddings - mean) / std), unit((x - mean) / std)
+    sims = xz @ bz.T
+    scores = {"max_prob": p.max(1), "centroid": np.zeros(len(x)), "knn": np.zeros(len(x))}
+    for i, c in enumerate(pred):
+        if c == UNKNOWN:
+            continue
+        mine = bank.labels == c
+        scores["centroid"][i] = xz[i] @ unit(bz[mine].mean(0))
+        scores["knn"][i] = np.sort(sims[i, mine])[-10:].mean()
+    for v in scores.values():
+        v[pred == UNKNOWN] = -np.inf
+    return {"pred": pred, **scores}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", required=True)
+    p.add_argument("--dictionary", required=True)
+    p.add_argument("--work", required=True, help="bench_teach_extend's folder of one recipe")
+    p.add_argument("--keep", default="0.97,0.95,0.9")
+    args = p.parse_args()
+    ds, dds = Dataset(args.data), Dataset(args.dictionary)
+    rows = ds.samples()
+    dict_items = [(dds, s, gislr_name(s.sign), "dictionary") for s in dds.samples()
+                  if gislr_name(s.sign) not in NEAR_VOCABULARY]
+    folds, sign, setting, out = [], [], [], {}
+    for k in range(len(FOLDS)):
+        held = people_of(FOLDS[k])
+        items = [(ds, s, s.sign, "webcam" if s.participant_id in WEBCAM else "phone")
+                 for s in rows if s.participant_id in held] + dict_items
+        r = fold_scores(Path(args.work) / f"fold{k}" / "base" / "model.tflite", items)
+        for key, v in r.items():
+            out.setdefault(key, []).append(v)
+        folds.append(np.full(len(items), k))
+        sign += [t[2] for t in items]
+        setting += [t[3] for t in items]
+    fold, sign, setting = np.concatenate(folds), np.array(sign), np.array(setting)
+    pred = np.concatenate(out["pred"])
+    inside, right = np.isin(sign, VOCABULARY), pred == sign
+    print("| score | keep (of the other groups' right answers) | webcam: recall / other signs rejected | "
+          "phone: recall | dictionary: recall / other signs rejected |")
+    print("|---|---|---|---|---|")
+    for name in ("max_prob", "centroid", "knn"):
+        v = np.concatenate(out[name])
+        for keep in [float(x) for x in args.keep.split(",")]:
+            kept = np.zeros(len(v), bool)
+            for k in range(len(FOLDS)):
+                ref = v[(fold != k) & inside & right & (setting != "dictionary")]
+                kept[fold == k] = v[fold == k] >= np.quantile(ref[np.isfinite(ref)], 1 - keep)
+            cells = []
+            for s in ("webcam", "phone", "dictionary"):
+                voc, oov = inside & (setting == s), ~inside & (setting == s)
+                rec = (kept & right & voc).sum() / voc.sum()
+                rej = f" / {(~kept & oov).sum()}/{oov.sum()} ({(~kept & oov).mean() / oov.mean():.2f})" \
+                    if oov.any() else ""
+                cells.append(f"{rec:.3f}{rej}")
+            print(f"| {name} | {keep} | " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
