@@ -77,26 +77,48 @@ class _Last:
 
 
 class Embedder:
-    """`embedder(frames) -> float32[D]`: the model's own embedding of one sequence."""
+    """`embedder(frames) -> float32[D]`: the model's own embedding of one sequence.
+
+    Runs a copy of the model without its last layer (`without_head`), whose output is the
+    embedding: one ordinary invoke, as fast as a classification."""
 
     def __init__(self, model_path):
         from .classifier import interpreter_class
 
-        blob = Path(model_path).read_bytes()
-        schema = _schema()
-        last = _Last(schema.ModelT.InitFromPackedBuf(blob, 0), str(model_path))
-        self.dim, self._index = last.dim, last.embedding
-        import warnings
-
-        with warnings.catch_warnings():   # "for debugging only": reading one inner tensor is the point
-            warnings.simplefilter("ignore")
-            self._interp = interpreter_class()(model_content=blob, experimental_preserve_all_tensors=True)
-        self._run = self._interp.get_signature_runner(SIGNATURE)
+        blob, self.kernel, self.bias = without_head(Path(model_path).read_bytes(), str(model_path))
+        self.dim = self.kernel.shape[0]
+        self._run = interpreter_class()(model_content=blob).get_signature_runner(SIGNATURE)
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         frames = np.asarray(frames, np.float32).reshape(-1, ROWS_PER_FRAME, DIMS)
-        self._run(inputs=frames)
-        return np.array(self._interp.get_tensor(self._index), np.float32).reshape(-1)
+        return np.asarray(next(iter(self._run(inputs=frames).values())), np.float32).reshape(-1)
+
+
+def without_head(blob: bytes, what: str = "the model") -> tuple[bytes, np.ndarray, np.ndarray]:
+    """(the model cut before its last layer, whose output is the embedding [1, D]; that layer's
+    kernel [D, C]; its bias [C])."""
+    import flatbuffers
+
+    schema = _schema()
+    model = schema.ModelT.InitFromPackedBuf(blob, 0)
+    last = _Last(model, what)
+    g = model.subgraphs[0]
+
+    def constant(index: int) -> np.ndarray:
+        t = g.tensors[index]
+        data = model.buffers[t.buffer].data
+        return np.frombuffer(bytes(bytearray(data)), "<f4").reshape(tuple(int(d) for d in t.shape)).copy()
+
+    kernel, bias = constant(last.weights).T.copy(), constant(last.bias)
+    dropped = {id(op) for op in [last.fc, *last.chain]}
+    g.operators = [op for op in g.operators if id(op) not in dropped]
+    g.outputs = np.array([last.embedding], np.int32)
+    for sig in model.signatureDefs:
+        if (sig.signatureKey or b"").decode() == SIGNATURE:
+            sig.outputs[0].tensorIndex = last.embedding
+    builder = flatbuffers.Builder(len(blob) + 4096)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output()), kernel, bias
 
 
 def replace_head(blob: bytes, kernel: np.ndarray, bias: np.ndarray) -> bytes:
