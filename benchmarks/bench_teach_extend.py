@@ -77,11 +77,13 @@ def extend(model: Path, ds: Dataset, rows: list[Sample], out: Path, **kw) -> flo
     return run(model, model.with_name("sign_to_prediction_index_map.json"), recs, out, **kw)["seconds"]
 
 
-def train_encoder(ds: Dataset, rows: list[Sample], root: Path, recipe: str, epochs: int) -> Path:
-    """`asl-train fit` on `rows` (labels of `recipe`), exported; reused when already there."""
+def train_encoder(ds: Dataset, rows: list[Sample], root: Path, recipe: str, epochs: int, extra=()) -> Path:
+    """`asl-train fit` on `rows` (labels of `recipe`) and the (dataset, sample) pairs of `extra`
+    (GISLR spelling, each sign its own class), exported; reused when already there."""
     labels = (lambda s: s.sign) if recipe == "fine" else (lambda s: s.sign if s.sign in VOCABULARY else UNKNOWN)
-    train_ds = link_dataset(root / "train", [(ds.root, Sample(s.path, s.participant_id, s.sequence_id, labels(s)))
-                                             for s in rows], sorted({labels(s) for s in rows}))
+    pairs = [(ds.root, Sample(s.path, s.participant_id, s.sequence_id, labels(s))) for s in rows]
+    pairs += [(d.root, Sample(s.path, s.participant_id, s.sequence_id, gislr_name(s.sign))) for d, s in extra]
+    train_ds = link_dataset(root / "train", pairs, sorted({s.sign for _, s in pairs}))
     run = root / "encoder"
     if not (run / "model.weights.h5").is_file():
         sec = asl_train("fit", "--data", str(train_ds.root), "--out", str(run), "--all", "--units", "192",
@@ -121,6 +123,10 @@ def main() -> int:
     p.add_argument("--shots", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--recipe", choices=("fine", "coarse"), default="fine")
+    p.add_argument("--pretrain-extra", metavar="DIR",
+                   help="a dataset whose sequences also train every encoder (each sign its own class; not "
+                        "the head, not the bank), except fold 3's, which holds the studio setting out: the "
+                        "DPAN prompt clips (import-videos --keep-names)")
     p.add_argument("--folds", default="0,1,2,3")
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--tag", default="", help="a name for this variant's results file")
@@ -130,7 +136,9 @@ def main() -> int:
                         "signs) on it; tested on the four others")
     p.add_argument("--dictionary", help="the WLASL/ProjectUnmute clips imported (test only): each base answers them")
     args = p.parse_args()
-    work = Path(args.work) / args.recipe
+    work = Path(args.work) / (args.recipe + ("_extra" if args.pretrain_extra else ""))
+    extra = [] if not args.pretrain_extra else \
+        [(Dataset(args.pretrain_extra), s) for s in Dataset(args.pretrain_extra).samples()]
     results_name = f"results_s{args.seed}_k{args.shots}{args.tag}.jsonl"
     work.mkdir(parents=True, exist_ok=True)
     ds = Dataset(args.data)
@@ -149,7 +157,7 @@ def main() -> int:
         train_rows = [s for s in rows if s.participant_id not in held]
         test_rows = [s for s in rows if s.participant_id in held]
         fold = work / f"fold{k}"
-        encoder = train_encoder(ds, train_rows, fold, args.recipe, args.epochs)
+        encoder = train_encoder(ds, train_rows, fold, args.recipe, args.epochs, extra if k != 3 else [])
         # the base: the vocabulary's head on the encoder, over the same people (their own sign names)
         base = fold / "base" / "model.tflite"
         if not base.is_file():
@@ -160,7 +168,7 @@ def main() -> int:
         for app in (False, True):
             said = answers(signs, probs, h, app)
             for s, a in zip(test_rows, said):
-                log({"recipe": args.recipe, "fold": k, "model": "base", "app": app, "person": s.participant_id,
+                log({"recipe": work.name, "fold": k, "model": "base", "app": app, "person": s.participant_id,
                      "sign": s.sign, "said": a, "in_vocabulary": s.sign in VOCABULARY})
 
         if args.dictionary:
@@ -170,7 +178,7 @@ def main() -> int:
             dh = [float(hands_visible(dds.read(s)).any(axis=1).mean()) for s in drows]
             for app in (False, True):
                 for s, a in zip(drows, answers(dsigns, dprobs, dh, app)):
-                    log({"recipe": args.recipe, "fold": k, "model": "base", "app": app, "person": "dictionary",
+                    log({"recipe": work.name, "fold": k, "model": "base", "app": app, "person": "dictionary",
                          "sign": gislr_name(s.sign), "said": a, "in_vocabulary": gislr_name(s.sign) in VOCABULARY})
 
         rng = np.random.default_rng(args.seed)
@@ -191,7 +199,7 @@ def main() -> int:
             signs2, probs2 = probabilities(run / "model.tflite", ds, rest + others)
             said = answers(signs2, probs2, [None] * len(probs2), False)
             for s, a in zip(rest + others, said):
-                log({"recipe": args.recipe, "fold": k, "model": f"taught_by_{person}", "app": False,
+                log({"recipe": work.name, "fold": k, "model": f"taught_by_{person}", "app": False,
                      "teacher": person, "taught": taught, "person": s.participant_id, "sign": s.sign,
                      "said": a, "in_vocabulary": s.sign in VOCABULARY, "extend_seconds": round(sec, 1),
                      "shots": args.shots, "seed": args.seed})
