@@ -295,6 +295,9 @@ def extend(model_path, labels_path, recordings, out_dir, *, fresh_head: bool = F
     out_bank = bank.save(out_model)
     from .calibration import sidecar_path
 
+    # No "unknown" sidecar of its own: the bank is the encoder's training data, on which every
+    # answer is sure (a rule cross-validated on it came out as max_prob >= 0.96, which rejects
+    # most signs of people never seen). The class-count rule, measured on held-out people, applies.
     stale = sidecar_path(out_model)
     if stale.is_file():
         stale.unlink()   # measured on the model this one replaces
