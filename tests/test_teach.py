@@ -183,6 +183,14 @@ def test_teach_extends_the_bundled_model_by_default(tmp_path):
     new = read_label_map(out / "model" / "sign_to_prediction_index_map.json")
     assert set(new) == set(read_label_map(LABELS)) | set(NEW)
 
+    # A taught model can be taught again (its bank travels with it); the same signs again are
+    # learned again, not added twice.
+    again = tmp_path / "again"
+    r = run_teach("--signs", ",".join(NEW), "--shots", 3, "--replay", ds.root, "--out", again,
+                  "--model", out / "model" / "model.tflite")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert list(read_label_map(again / "model" / "sign_to_prediction_index_map.json")) == list(new)
+
 
 def test_a_model_that_cannot_be_extended_is_one_line_before_anything_is_recorded(tmp_path, tiny_model):
     import shutil
