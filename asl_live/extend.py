@@ -27,13 +27,13 @@ were learned from is not there, so it cannot keep them while learning new ones, 
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .calibration import file_sha256 as model_sha256
 from .errors import UserError
 from .gislr import atomic_write, gislr_name, labels_in_order, read_label_map, write_label_map
 
@@ -53,10 +53,6 @@ PARITY_TOLERANCE = 1e-4          # |TFLite - numpy| of the new head's probabilit
 def bank_path(model_path) -> Path:
     p = Path(model_path)
     return p.with_name(p.stem + BANK_SUFFIX)
-
-
-def model_sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 # --------------------------------------------------------------------------- the bank
@@ -191,11 +187,8 @@ class Recording:
     participant: int = 0
 
 
-def embed(model_path, recordings, progress=None) -> np.ndarray:
-    """The model's own embedding of each recording (float32 [N, D])."""
-    from .head import Embedder
-
-    embedder = Embedder(model_path)
+def embed(embedder, recordings, progress=None) -> np.ndarray:
+    """The model's own embedding of each recording (float32 [N, D]), by a `head.Embedder`."""
     out = []
     for i, r in enumerate(recordings):
         out.append(embedder(r.frames))
@@ -223,12 +216,12 @@ def variants(frames: np.ndarray, rng: np.random.Generator, k: int) -> list[np.nd
     return out
 
 
-def recordings_bank(model_path, recordings, vocabulary=None, progress=None, augment: int = 0) -> Bank:
+def recordings_bank(embedder, recordings, vocabulary=None, progress=None, augment: int = 0) -> Bank:
     if augment:
         rng = np.random.default_rng(0)
         recordings = list(recordings) + [Recording(f, r.sign, r.participant) for r in recordings
                                          for f in variants(r.frames, rng, augment)]
-    x = embed(model_path, recordings, progress)
+    x = embed(embedder, recordings, progress)
     pairs = [sign_label(r.sign, vocabulary) for r in recordings]
     return Bank(x, np.array([p[0] for p in pairs], str), np.array([p[1] for p in pairs], str),
                 np.array([r.participant for r in recordings], np.int64))
@@ -242,7 +235,7 @@ def extend(model_path, labels_path, recordings, out_dir, *, fresh_head: bool = F
 
     `progress(stage, done, total)` is told how far it is. Returns the paths and timings.
     """
-    from .head import replace_head
+    from .head import Embedder, replace_head
 
     started = time.perf_counter()
     model_path, out_dir = Path(model_path), Path(out_dir)
@@ -255,7 +248,8 @@ def extend(model_path, labels_path, recordings, out_dir, *, fresh_head: bool = F
         if progress is not None:
             progress("embedding", done, total)
 
-    new = recordings_bank(model_path, recordings, vocabulary, step, augment=0 if fresh_head else AUGMENT)
+    embedder = Embedder(model_path)
+    new = recordings_bank(embedder, recordings, vocabulary, step, augment=0 if fresh_head else AUGMENT)
     if old is None:
         bank, keep_order = new, []
     else:
@@ -273,16 +267,16 @@ def extend(model_path, labels_path, recordings, out_dir, *, fresh_head: bool = F
     blob = replace_head(model_path.read_bytes(), kernel, bias)
 
     # The new file must answer as embedding + head does, on real recordings.
-    from .head import Embedder, run_model
+    from .head import Runner
 
     check = recordings[:: max(1, len(recordings) // 6)][:6]
-    x = Embedder(model_path)
+    taught = Runner(blob)
     worst = 0.0
     for r in check:
-        logits = x(r.frames) @ kernel + bias
+        logits = embedder(r.frames).astype(np.float64) @ kernel + bias
         want = np.exp(logits - logits.max())
         want /= want.sum()
-        worst = max(worst, float(np.abs(run_model(blob, r.frames) - want).max()))
+        worst = max(worst, float(np.abs(taught(r.frames) - want).max()))
     if not worst <= PARITY_TOLERANCE:
         raise UserError(f"the taught model differs from its head by {worst:.1e} (> {PARITY_TOLERANCE:.0e}); "
                         "nothing was written")

@@ -170,13 +170,17 @@ def replace_head(blob: bytes, kernel: np.ndarray, bias: np.ndarray) -> bytes:
     return bytes(builder.Output())
 
 
-def run_model(blob: bytes, frames: np.ndarray) -> np.ndarray:
-    """The outputs of a model held in memory, for one sequence."""
-    from .classifier import interpreter_class
+class Runner:
+    """`runner(frames) -> outputs`: a model held in memory (not yet written), one interpreter."""
 
-    runner = interpreter_class()(model_content=blob).get_signature_runner(SIGNATURE)
-    out = runner(inputs=np.asarray(frames, np.float32).reshape(-1, ROWS_PER_FRAME, DIMS))
-    return np.asarray(next(iter(out.values())), np.float64).reshape(-1)
+    def __init__(self, blob: bytes):
+        from .classifier import interpreter_class
+
+        self._run = interpreter_class()(model_content=blob).get_signature_runner(SIGNATURE)
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        out = self._run(inputs=np.asarray(frames, np.float32).reshape(-1, ROWS_PER_FRAME, DIMS))
+        return np.asarray(next(iter(out.values())), np.float64).reshape(-1)
 
 
 def check_extendable(model_path) -> None:
