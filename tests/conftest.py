@@ -23,10 +23,22 @@ MPDATA_NPZ = FIXTURES / "traduttore_mpdata_subset.npz"
 
 
 def pytest_configure(config):
-    """Before any test module imports cv2 or starts Xvfb: the system packages they need."""
+    """Before any test module imports cv2 or starts Xvfb: the system packages they need.
+
+    Under pytest-xdist only the controller installs them (it configures before it starts the
+    workers), so that two workers never run apt-get at once.
+    """
+    if hasattr(config, "workerinput"):
+        return
     import system_packages
 
     system_packages.ensure()
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: one worker per usable core, at most 4 (each worker may load TensorFlow, ~1 GB)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, 4))
 
 
 def _hand_features(frames: np.ndarray) -> np.ndarray:
