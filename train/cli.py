@@ -251,11 +251,16 @@ def _main(argv=None) -> int:
         _quiet_tensorflow()
         from asl_live.gislr import writable_folder
 
-        from .export import export
+        from .fit import require_run
 
+        # Bad arguments are told at once, before TensorFlow takes seconds to import.
         writable_folder(args.out, "export folder")
         if not 0.5 <= args.keep < 1.0:
             raise UserError(f"--keep {args.keep}: must be at least 0.5 and below 1")
+        for run in args.runs:
+            require_run(run)
+        from .export import export
+
         paths = export(args.runs, args.out, float16=args.float16, calibrate=args.calibrate, keep=args.keep)
         for key in ("model", "labels", "submission", "unknown_rule"):
             if key in paths:

@@ -363,13 +363,19 @@ def fit(data_dir, out_run_dir, config=None, *, wandb: bool = False, progress: bo
     return run_dir
 
 
+def require_run(run_dir) -> Path:
+    """`run_dir` as a Path; UserError unless it is a finished run folder (no TensorFlow needed)."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file() or not (run_dir / WEIGHTS).is_file():
+        raise UserError(f"{run_dir}: not a finished run folder (needs config.json and {WEIGHTS})")
+    return run_dir
+
+
 def load_run(run_dir):
     """(config, signs, keras model with the run's best weights) of a run folder."""
     from asl_live.gislr import labels_in_order, read_label_map
 
-    run_dir = Path(run_dir)
-    if not (run_dir / "config.json").is_file() or not (run_dir / WEIGHTS).is_file():
-        raise UserError(f"{run_dir}: not a finished run folder (needs config.json and {WEIGHTS})")
+    run_dir = require_run(run_dir)
     config = Config.load(run_dir / "config.json")
     signs = labels_in_order(read_label_map(run_dir / "sign_to_prediction_index_map.json"))
     from .models import build_model
