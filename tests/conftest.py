@@ -35,6 +35,16 @@ def pytest_configure(config):
     system_packages.ensure()
 
 
+# The files that take longest (minutes of TensorFlow training and MediaPipe on video), handed
+# out first: with one file per worker, a long file started last would run alone at the end.
+SLOW_FIRST = ("test_train_fit.py", "test_teach.py", "test_import_engine.py", "test_app.py", "test_bad_input.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))   # stable: the rest keep their order
+
+
 def pytest_xdist_auto_num_workers(config):
     """`-n auto`: one worker per usable core, at most 4 (each worker may load TensorFlow, ~1 GB)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
