@@ -28,6 +28,13 @@ def pytest_configure(config):
     Under pytest-xdist only the controller installs them (it configures before it starts the
     workers), so that two workers never run apt-get at once.
     """
+    import signal
+
+    # The Ctrl-C tests interrupt the app as a terminal would, so SIGINT must reach it. A command
+    # started in the background (`cmd &` in a script) inherits SIGINT ignored, and so would every
+    # app the tests start; a handler of ours is reset to the default in them instead.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if hasattr(config, "workerinput"):
         return
     import system_packages
