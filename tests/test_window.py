@@ -244,9 +244,10 @@ def test_cli_window_shows_provisional_labels_then_the_transcript(xvfb, tiny_mode
     guess marked PROVISIONAL, then, once it ended, the final sign in the transcript line.
 
     Replayed from parquet (the clip's own Holistic landmarks), not from the video: the window
-    and its guesses are the same code either way, and without Holistic in the app the sign
-    stays on screen at its real pace even when the rest of the suite loads both cores (a
-    video under that load could show the sign in too few drawn frames to screenshot).
+    and its guesses are the same code either way, and the app does less work while the rest
+    of the suite loads both cores. Known weakness under heavy load (BENCHMARKS.md, issue 19):
+    the crop assumes the window already holds the 960x720 picture at its origin; in about 1
+    of 10 heavily loaded runs it does not, and no state colour is ever seen where the pill is.
     """
     from asl_live.classifier import Classifier
     from asl_live.gislr import write_parquet
