@@ -11,6 +11,7 @@ import select
 import subprocess
 import sys
 import textwrap
+import time
 
 from pathlib import Path
 
@@ -89,14 +90,38 @@ def finish(proc, timeout=15) -> list[str]:
     return out.split()
 
 
-def press(client, win, proc, key: str, timeout: float = 5.0) -> str | None:
+def _line(proc, timeout: float) -> str | None:
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    return proc.stdout.readline().strip() if ready else None
+
+
+# A synthetic key now and then never reaches the window: under Xvfb, 3 of 60 runs of the key
+# test lost one (always whole: nothing came 10 s later), and Qt's own event log
+# (QT_LOGGING_RULES=qt.qpa.events=true) showed no KeyPress for it at all, whether the key was
+# sent with XSendEvent or XTest. So a key that gets no answer is sent again.
+RESEND_AFTER = 1.5
+
+
+def press(client, win, proc, key: str, timeout: float = 10.0) -> str | None:
     """Press `key` and return the action the window reported for it (None if none came).
 
     One key at a time: OpenCV keeps only the last key pressed between two waitKey calls.
+    A key that gets no answer in RESEND_AFTER s is pressed again, until `timeout`.
     """
-    client.key(win, key)
-    ready, _, _ = select.select([proc.stdout], [], [], timeout)
-    return proc.stdout.readline().strip() if ready else None
+    end = time.monotonic() + timeout
+    sent = 0
+    while True:
+        client.key(win, key)
+        sent += 1
+        got = _line(proc, max(0.0, min(RESEND_AFTER, end - time.monotonic())))
+        if got is not None or time.monotonic() >= end:
+            break
+    if got is not None and sent > 1:
+        # Should the first press only have been late, its answer follows: read it now, so the
+        # next key's answer is not taken for this one's.
+        while (late := _line(proc, 0.5)) is not None:
+            assert late == got, f"{key!r} answered {got!r}, then {late!r}"
+    return got
 
 
 def test_window_shows_the_rendered_picture_and_maps_keys(xvfb, picture, tmp_path):
@@ -122,8 +147,8 @@ def test_window_shows_the_rendered_picture_and_maps_keys(xvfb, picture, tmp_path
         assert press(client, win, proc, "space") == "pause"
         assert press(client, win, proc, "m") == "mirror"
         assert press(client, win, proc, "r") == "record"
-        assert press(client, win, proc, "a", timeout=0.5) is None  # not a command
-        assert press(client, win, proc, "Left", timeout=0.5) is None  # arrow keys are not letters
+        assert press(client, win, proc, "a", timeout=1.0) is None  # not a command
+        assert press(client, win, proc, "Left", timeout=1.0) is None  # arrow keys are not letters
         assert press(client, win, proc, "q") == "quit"
         assert finish(proc) == []
     finally:
@@ -139,10 +164,11 @@ def test_escape_and_closing_the_window_quit(xvfb, picture, how):
     proc, client, win = open_window(xvfb, picture[1], QT_QPA_PLATFORM="wayland")
     try:
         if how == "Escape":
-            client.key(win, "Escape")
+            assert press(client, win, proc, "Escape") == "quit"
         else:
             client.close_window(win)
-        assert finish(proc) == ["quit"]
+            assert _line(proc, 15) == "quit"
+        assert finish(proc) == []
     finally:
         client.close()
         if proc.poll() is None:
