@@ -126,11 +126,21 @@ def wait_for(condition, timeout: float = 20.0, interval: float = 0.1) -> bool:
 # Talks to the X server through libX11 with ctypes: OpenCV itself links libX11, so
 # it is there wherever a window can open, and no extra package (xdotool, Xlib) is needed.
 
+def _ignore_x_error(display, event) -> int:
+    return 0
+
+
+_IGNORE_X_ERRORS = None  # the C callback, made once and kept alive (see _xlib)
+
+
 def _xlib():
     import ctypes
     import ctypes.util
 
+    global _IGNORE_X_ERRORS
     x = ctypes.CDLL(ctypes.util.find_library("X11"))
+    if _IGNORE_X_ERRORS is None:
+        _IGNORE_X_ERRORS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)(_ignore_x_error)
     vp, c_ulong = ctypes.c_void_p, ctypes.c_ulong
     x.XOpenDisplay.restype = vp
     x.XOpenDisplay.argtypes = [ctypes.c_char_p]
@@ -152,6 +162,9 @@ def _xlib():
     x.XInternAtom.restype = c_ulong
     x.XInternAtom.argtypes = [vp, ctypes.c_char_p, ctypes.c_int]
     x.XGetWindowAttributes.argtypes = [vp, c_ulong, vp]
+    # Xlib's default error handler ends the process: one for a window that closed between
+    # finding it and asking about it (the app ends by itself) would take the whole test run down.
+    x.XSetErrorHandler(_IGNORE_X_ERRORS)
     x.XTranslateCoordinates.argtypes = [vp, c_ulong, c_ulong, ctypes.c_int, ctypes.c_int,
                                         ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int),
                                         ctypes.POINTER(c_ulong)]
@@ -208,6 +221,29 @@ class XClient:
         self.x.XTranslateCoordinates(self.dpy, window, self.x.XDefaultRootWindow(self.dpy), 0, 0,
                                      ctypes.byref(ox), ctypes.byref(oy), ctypes.byref(child))
         return ox.value, oy.value
+
+    def size(self, window: int) -> tuple[int, int]:
+        """The window's inside width and height in pixels ((0, 0) once it is gone)."""
+        import ctypes
+
+        root, x, y = ctypes.c_ulong(), ctypes.c_int(), ctypes.c_int()
+        w, h, border, depth = ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
+        self.x.XGetGeometry.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.POINTER(ctypes.c_ulong)] \
+            + [ctypes.POINTER(ctypes.c_int)] * 2 + [ctypes.POINTER(ctypes.c_uint)] * 4
+        ok = self.x.XGetGeometry(self.dpy, window, *(ctypes.byref(v) for v in (root, x, y, w, h, border, depth)))
+        return (w.value, h.value) if ok else (0, 0)
+
+    def picture(self, screen: np.ndarray, window: int, size: tuple[int, int]) -> np.ndarray | None:
+        """What `window` shows in `screen` (a screenshot), or None while it is not `size` (w, h).
+
+        Read where the window is now: it opens small and is resized to its first picture, so
+        a position or size taken once at the start may not hold for the screenshots after.
+        """
+        if self.size(window) != tuple(size):
+            return None
+        ox, oy = self.origin(window)
+        crop = screen[oy:oy + size[1], ox:ox + size[0]]
+        return crop if crop.shape[:2] == (size[1], size[0]) else None
 
     def key(self, window: int, keysym: str) -> None:
         """Press and release one key (an X keysym name: "q", "space", "Escape") in `window`."""
