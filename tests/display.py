@@ -162,6 +162,8 @@ def _xlib():
     x.XInternAtom.restype = c_ulong
     x.XInternAtom.argtypes = [vp, ctypes.c_char_p, ctypes.c_int]
     x.XGetWindowAttributes.argtypes = [vp, c_ulong, vp]
+    x.XGetGeometry.argtypes = [vp, c_ulong, ctypes.POINTER(c_ulong)] + [ctypes.POINTER(ctypes.c_int)] * 2 \
+        + [ctypes.POINTER(ctypes.c_uint)] * 4
     # Xlib's default error handler ends the process: one for a window that closed between
     # finding it and asking about it (the app ends by itself) would take the whole test run down.
     x.XSetErrorHandler(_IGNORE_X_ERRORS)
@@ -228,16 +230,14 @@ class XClient:
 
         root, x, y = ctypes.c_ulong(), ctypes.c_int(), ctypes.c_int()
         w, h, border, depth = ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
-        self.x.XGetGeometry.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.POINTER(ctypes.c_ulong)] \
-            + [ctypes.POINTER(ctypes.c_int)] * 2 + [ctypes.POINTER(ctypes.c_uint)] * 4
         ok = self.x.XGetGeometry(self.dpy, window, *(ctypes.byref(v) for v in (root, x, y, w, h, border, depth)))
         return (w.value, h.value) if ok else (0, 0)
 
     def picture(self, screen: np.ndarray, window: int, size: tuple[int, int]) -> np.ndarray | None:
         """What `window` shows in `screen` (a screenshot), or None while it is not `size` (w, h).
 
-        Read where the window is now: it opens small and is resized to its first picture, so
-        a position or size taken once at the start may not hold for the screenshots after.
+        The window's place and size are asked at every call, not once when it appears: the app
+        resizes it to its first picture, so what held then need not hold for later screenshots.
         """
         if self.size(window) != tuple(size):
             return None

@@ -271,8 +271,7 @@ def test_cli_window_shows_provisional_labels_then_the_transcript(xvfb, tiny_mode
     Replayed from parquet (the clip's own Holistic landmarks), not from the video: the window
     and its guesses are the same code either way, and the app does less work while the rest
     of the suite loads both cores. Each screenshot is read where the window is at that moment
-    and only once it is 960x720 (XClient.picture): read at a place and size taken once at the
-    start. Known weakness: with both cores busy, OpenCV's Qt window under Xvfb sometimes
+    and only once it is 960x720 (XClient.picture). Known weakness: with both cores busy, OpenCV's Qt window under Xvfb sometimes
     stays black for its whole life (a bare namedWindow/imshow loop: 10 of 40 runs), so no
     pill is ever seen; the diagnostics then say the window was 960x720 and black.
     """
