@@ -45,10 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "with --clip, one letter per clip or replayed sequence")
     p.add_argument("--clip", action="store_true",
                    help="treat the whole input (each replayed sequence) as one sign: exactly one result")
-    p.add_argument("--no-rest", action="store_true",
-                   help="signs that run into each other without the hands going down to rest (a sentence): "
-                        "also end a sign where the hands dip towards the waist and come back up; splits "
-                        "the few signs that move down and up themselves")
+    p.add_argument("--rest-only", action="store_true",
+                   help="end a sign only when the hands go to rest, not also where they dip towards the "
+                        "waist and come back up between two signs (the default finds signs that run into "
+                        "each other, as in a sentence; it can split a rare sign that moves down and up late)")
+    p.add_argument("--no-rest", action="store_true", help=argparse.SUPPRESS)  # the default since issue 17
     p.add_argument("--headless", action="store_true",
                    help="no window: one JSON line per recognised sign on stdout")
     p.add_argument("--subtitles", metavar="OUT",
@@ -106,7 +107,7 @@ def run_app(argv) -> int:
                                 warn=lambda line: print(f"asl-live: warning: {line}", file=sys.stderr))
     source = source_from_args(args)
     landmarks = Landmarks(verbose=args.verbose)
-    recognizer = Recognizer(classifier, clip=args.clip, segmenter=Segmenter(no_rest=args.no_rest),
+    recognizer = Recognizer(classifier, clip=args.clip, segmenter=Segmenter(no_rest=not args.rest_only),
                             clock=source.clock if source.live else None)
     try:
         on_recognition = subtitles.add if subtitles is not None else None

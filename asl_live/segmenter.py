@@ -12,16 +12,20 @@ where it arrived). So:
 - it ends when every hand is at rest again: gone from the picture, or low and
   still for `rest_frames` frames. Where a hand went when it is gone, Holistic's
   pose still says: its wrist (pose landmarks 15/16) is tracked when the hand
-  model loses the hand. Up in the signing space and inside the picture, not
-  going down below `pose_exit_low` of the torso: tracking was lost mid-sign,
-  the gap is bridged (up to `lost_frames`). Nobody in view (no pose): the sign
+  model loses the hand. Up in the signing space and inside the picture:
+  tracking was lost mid-sign, the gap is bridged (up to `lost_frames`), unless
+  the hand was last seen on its way to rest and the wrist goes on down below
+  `pose_exit_low` of the torso. Nobody in view (no pose): the sign
   is over on the next frame. Otherwise the hand's own way out decides: one that
   left the picture on its way down (below `exit_low` of the torso, faster than
   `exit_speed`) ends the sign after `exit_frames` frames without hands (1: the
   next frame), one lost anywhere else only after `gap_frames`;
-- signs without a rest between them (`no_rest`, off by default): the hands,
+- signs without a rest between them (`no_rest`, on by default): the hands,
   once up in the signing space, drop below `dip_low` of the torso and come back
-  up by `dip_rise`: the next sign starts after the lowest point (`_dipped`);
+  up by `dip_rise`, after a sign of at least `dip_min_frames`: the next sign
+  starts after the lowest point (`_dipped`). A sign's own dip (`heavy`,
+  `which`) comes earlier, so it stays one sign. `no_rest=False` (the app's
+  `--rest-only`) ends signs at rests alone;
 - a hold or a pause in the signing space is not a rest (the hand is not low):
   it stays in the sign, and so does a repeated movement;
 - a sign longer than `max_frames` is cut there (memory stays bounded); a
@@ -78,7 +82,7 @@ class Segmenter:
                  move_speed: float = 0.006, exit_frames: int = 1, exit_speed: float = 0.02,
                  exit_low: float = 0.4, low: float = 0.8, pose_exit_low: float = 0.5,
                  hold_frames: int = 0, lost_frames: int = 30, dip_low: float = 0.45,
-                 dip_rise: float = 0.2, no_rest: bool = False):
+                 dip_rise: float = 0.2, dip_min_frames: int = 20, no_rest: bool = True):
         if not 1 <= min_frames <= max_frames:
             raise ValueError("need 1 <= min_frames <= max_frames")
         if not 1 <= exit_frames <= gap_frames <= lost_frames:
@@ -99,8 +103,9 @@ class Segmenter:
         self.lost_frames = lost_frames          # longest tracking dropout bridged (pose wrist up)
         self.dip_low = dip_low                  # a dip of the hands below this (x torso) and back
         self.dip_rise = dip_rise                # ... up by this much is a boundary between signs
-        # Off by default: a few real signs move down and up through the line themselves (of 31
-        # held-out DPAN signs, `heavy` and `snowsuit` come out in two), see BENCHMARKS.md.
+        self.dip_min_frames = dip_min_frames    # ... once the sign before it is this long (source frames)
+        # On by default since the dip must follow a sign of `dip_min_frames`: of 264 DPAN signs
+        # the rule was not tuned on, one (`snowsuit`) still comes out in two (BENCHMARKS.md).
         self.no_rest = no_rest
         self._buf = np.empty((max_frames, ROWS_PER_FRAME, DIMS), np.float32)
         self._index = np.empty(max_frames, np.int64)
@@ -188,14 +193,17 @@ class Segmenter:
                 self._anchor[h, 0] = np.nan
                 self._prev_seen[h] = False
                 # Where did it go? Holistic's pose keeps the wrist when the hand model loses the
-                # hand. Up in the signing space, inside the picture and not on its way down below
-                # half the torso (a sign's own movement down the chest stays above that): tracking
-                # was lost mid-sign, bridge the gap (up to `lost_frames`). Nobody in view (no pose
+                # hand. Up in the signing space and inside the picture: tracking was lost mid-sign,
+                # bridge the gap (up to `lost_frames`); unless the hand was last seen leaving for
+                # rest and the wrist goes on down below half the torso (a sign's own movement down
+                # the chest stays above that; a hand lost mid-air whose wrist then moves down and
+                # stops above the waist, as in `thankyou`, was not leaving). Nobody in view (no pose
                 # at all): the sign is over at once. Otherwise the hand's own way out decides: it
                 # left low and going down (to rest: `exit_frames`), or else `gap_frames`.
+                exiting = self._leaving[h] and py > pose_exit_y and pdown > exit_speed
                 if frame[_SHOULDERS[0], 1] != frame[_SHOULDERS[0], 1]:
                     self._wait[h] = self.exit_frames
-                elif py < low_y and py < 1.0 and 0.0 < px < 1.0 and not (py > pose_exit_y and pdown > exit_speed):
+                elif py < low_y and py < 1.0 and 0.0 < px < 1.0 and not exiting:
                     self._wait[h] = self.lost_frames
                 else:
                     self._wait[h] = self.exit_frames if self._leaving[h] else self.gap_frames
@@ -307,7 +315,10 @@ class Segmenter:
         if u > self._deep:
             self._deep, self._deep_at = u, n
         elif u <= self._deep - self.dip_rise:
-            if self._deep >= self.dip_low:
+            # A sign's own dip comes early in it (the raise, a move down and up again: `heavy`,
+            # `which`); a sign that runs into the next one is whole by then (BENCHMARKS.md).
+            if self._deep >= self.dip_low and \
+                    self._index[self._deep_at] - self._index[0] + 1 >= self.dip_min_frames:
                 return True
             self._deep, self._deep_at = u, n  # a movement above the line: start over from here
         return False

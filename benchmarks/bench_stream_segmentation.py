@@ -37,7 +37,8 @@ and scored the same way; the truth is each clip's hand span in the lead's extrac
 same clip (`/work/data/dpan`, Holistic on the 1280x720 original).
 `--segmenter baseline` runs the segmenter of commit BASELINE (before issue 11), `issue11` the one
 before issue 17, for the landmark streams in this process and for the videos as the whole app of
-that commit; `--no-rest-rule` the current one with `no_rest=True`. `--wlasl-video`: the WLASL clips
+that commit; `--rest-only` the current one with `no_rest=False` (the app's `--rest-only`; before
+this tree, the default). `--wlasl-video`: the WLASL clips
 as one real video through the app, with the shipped model.
 """
 
@@ -394,7 +395,7 @@ def run_wlasl_video(args) -> None:
             pos += len(c.frames)
         assert pos == n, (pos, n)
         t0 = time.monotonic()
-        recs = app(video, *(["--no-rest"] if args.no_rest_rule and args.segmenter not in REFS else []))
+        recs = app(video, *(["--rest-only"] if args.rest_only and args.segmenter not in REFS else []))
         spans = [(r["start_frame"], r["end_frame"]) for r in recs]
         labels = [r["sign"] for r in recs]
         clip_labels = [app(make_video(Path(d) / "one.mp4", [c.sign], folder=WLASL_VIDEOS)[0], "--clip")[0]["sign"]
@@ -411,8 +412,8 @@ def main() -> None:
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     model_arguments(p)
-    p.add_argument("--no-rest-rule", action="store_true", help="the current segmenter with no_rest=True "
-                   "(a dip of the hands and back up is a boundary)")
+    p.add_argument("--rest-only", action="store_true", help="the current segmenter with no_rest=False "
+                   "(only rests end a sign; a dip of the hands and back up is not a boundary)")
     p.add_argument("--segmenter", choices=("current", "baseline", "issue11"), default="current",
                    help="current: this tree's; baseline: before issue 11; issue11: before issue 17")
     p.add_argument("--dpan-model")
@@ -438,9 +439,9 @@ def main() -> None:
         from functools import partial
 
         from asl_live.segmenter import Segmenter
-        make = partial(Segmenter, no_rest=args.no_rest_rule)
+        make = partial(Segmenter, no_rest=not args.rest_only)
     print(f"segmenter: {args.segmenter}" + (f" (commit {REFS[args.segmenter]})" if args.segmenter in REFS else "")
-          + (", no_rest=True" if args.no_rest_rule and args.segmenter not in REFS else ""))
+          + (", no_rest=False" if args.rest_only and args.segmenter not in REFS else ""))
     if not args.no_landmarks:
         run_landmarks(args, make)
     if args.videos:
