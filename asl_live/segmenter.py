@@ -82,7 +82,7 @@ class Segmenter:
                  move_speed: float = 0.006, exit_frames: int = 1, exit_speed: float = 0.02,
                  exit_low: float = 0.4, low: float = 0.8, pose_exit_low: float = 0.5,
                  hold_frames: int = 0, lost_frames: int = 30, dip_low: float = 0.45,
-                 dip_rise: float = 0.2, dip_min_frames: int = 20, no_rest: bool = True):
+                 dip_rise: float = 0.2, dip_min_frames: int = 22, no_rest: bool = True):
         if not 1 <= min_frames <= max_frames:
             raise ValueError("need 1 <= min_frames <= max_frames")
         if not 1 <= exit_frames <= gap_frames <= lost_frames:
