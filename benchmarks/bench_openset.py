@@ -41,13 +41,26 @@ from asl_live.head import Embedder  # noqa: E402
 UNKNOWN = "unknown"
 
 
+def embeddings(base: Path, items) -> np.ndarray:
+    """The fold model's embeddings of the items, cached beside it (keyed by the sequence ids)."""
+    cache = base.with_name("openset_embeddings.npz")
+    ids = np.array([f"{d.root.name}/{s.sequence_id}" for d, s, _, _ in items])
+    if cache.is_file():
+        with np.load(cache) as z:
+            if z["ids"].shape == ids.shape and (z["ids"] == ids).all():
+                return z["x"]
+    embed = Embedder(base)
+    x = np.stack([embed(d.read(s)) for d, s, _, _ in items])
+    np.savez(cache, x=x, ids=ids)
+    return x
+
+
 def fold_scores(base: Path, items) -> dict:
     """Predictions and scores of one fold's base model on (dataset, sample, sign, setting) items."""
     bank = Bank.load(base)
     labels = json.loads(base.with_name("sign_to_prediction_index_map.json").read_text())
     classes = sorted(labels, key=labels.get)
-    embed = Embedder(base)
-    x = np.stack([embed(d.read(s)) for d, s, _, _ in items])
+    x = embeddings(base, items)
     kernel, bias = fit_head(bank.embeddings, bank.labels, classes)   # the base's own head, rebuilt
     logits = x @ kernel + bias
     p = np.exp(logits - logits.max(1, keepdims=True))

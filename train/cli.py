@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--weight-decay", type=float)
     f.add_argument("--label-smoothing", type=float)
     f.add_argument("--units", type=int)
+    f.add_argument("--cosine", type=float, metavar="SCALE",
+                   help="a cosine last layer: the embedding scaled to length SCALE, class weights to 1 (0: dense)")
     f.add_argument("--blocks", type=int)
     f.add_argument("--no-augment", action="store_true", help="switch every augmentation off")
     f.add_argument("--loader-workers", type=int, metavar="N",
@@ -135,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _FIT_OPTIONS = ("folds", "epochs", "arch", "parts", "pose", "features", "trim", "batch_size", "batch_all_signs", "lr",
-                "weight_decay", "label_smoothing", "units", "blocks", "seed", "loader_workers")
+                "weight_decay", "label_smoothing", "units", "cosine", "blocks", "seed", "loader_workers")
 
 
 def _fit(args) -> int:
