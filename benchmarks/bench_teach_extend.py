@@ -77,8 +77,7 @@ def extend(model: Path, ds: Dataset, rows: list[Sample], out: Path, **kw) -> flo
     return run(model, model.with_name("sign_to_prediction_index_map.json"), recs, out, **kw)["seconds"]
 
 
-def train_encoder(ds: Dataset, rows: list[Sample], root: Path, recipe: str, epochs: int, extra=(),
-                  fit_args=()) -> Path:
+def train_encoder(ds: Dataset, rows: list[Sample], root: Path, recipe: str, epochs: int, extra=()) -> Path:
     """`asl-train fit` on `rows` (labels of `recipe`) and the (dataset, sample) pairs of `extra`
     (GISLR spelling, each sign its own class), exported; reused when already there."""
     labels = (lambda s: s.sign) if recipe == "fine" else (lambda s: s.sign if s.sign in VOCABULARY else UNKNOWN)
@@ -88,7 +87,7 @@ def train_encoder(ds: Dataset, rows: list[Sample], root: Path, recipe: str, epoc
     run = root / "encoder"
     if not (run / "model.weights.h5").is_file():
         sec = asl_train("fit", "--data", str(train_ds.root), "--out", str(run), "--all", "--units", "192",
-                        "--parts", "left_hand,right_hand,pose", "--trim", "--epochs", str(epochs), *fit_args)
+                        "--parts", "left_hand,right_hand,pose", "--trim", "--epochs", str(epochs))
         print(f"{root.name}: encoder trained in {sec:.0f} s", file=sys.stderr)
     if not (run / "export" / "model.tflite").is_file():
         asl_train("export", str(run), "--out", str(run / "export"))
@@ -130,8 +129,6 @@ def main() -> int:
                         "DPAN prompt clips (import-videos --keep-names)")
     p.add_argument("--folds", default="0,1,2,3")
     p.add_argument("--epochs", type=int, default=15)
-    p.add_argument("--cosine", type=float, default=0.0,
-                   help="encoders with a cosine last layer of this scale (`asl-train fit --cosine`)")
     p.add_argument("--tag", default="", help="a name for this variant's results file")
     p.add_argument("--two2third", action="store_true",
                    help="only the two-people scenario: an encoder trained on everyone but traduttore's two people "
@@ -139,9 +136,7 @@ def main() -> int:
                         "signs) on it; tested on the four others")
     p.add_argument("--dictionary", help="the WLASL/ProjectUnmute clips imported (test only): each base answers them")
     args = p.parse_args()
-    work = Path(args.work) / (args.recipe + ("_extra" if args.pretrain_extra else "")
-                              + (f"_cos{args.cosine:g}" if args.cosine else ""))
-    args.fit_args = ("--cosine", str(args.cosine)) if args.cosine else ()
+    work = Path(args.work) / (args.recipe + ("_extra" if args.pretrain_extra else ""))
     extra = [] if not args.pretrain_extra else \
         [(Dataset(args.pretrain_extra), s) for s in Dataset(args.pretrain_extra).samples()]
     results_name = f"results_s{args.seed}_k{args.shots}{args.tag}.jsonl"
@@ -162,8 +157,7 @@ def main() -> int:
         train_rows = [s for s in rows if s.participant_id not in held]
         test_rows = [s for s in rows if s.participant_id in held]
         fold = work / f"fold{k}"
-        encoder = train_encoder(ds, train_rows, fold, args.recipe, args.epochs, extra if k != 3 else [],
-                                args.fit_args)
+        encoder = train_encoder(ds, train_rows, fold, args.recipe, args.epochs, extra if k != 3 else [])
         # the base: the vocabulary's head on the encoder, over the same people (their own sign names)
         base = fold / "base" / "model.tflite"
         if not base.is_file():
@@ -257,7 +251,7 @@ def two_to_third(ds: Dataset, rows: list[Sample], work: Path, args) -> int:
     # Neither the people tested nor the two friends: the shipped encoder never saw a user's friends.
     pre_rows = [s for s in rows if s.participant_id not in THIRD | FRIENDS]
     root = work / "two2third"
-    encoder = train_encoder(ds, pre_rows, root, args.recipe, args.epochs, fit_args=args.fit_args)
+    encoder = train_encoder(ds, pre_rows, root, args.recipe, args.epochs)
     friends = [s for s in rows if s.participant_id in (72988, 54320)]   # their six signs
     sec = extend(encoder, ds, friends, root / "friends", fresh_head=True)
     third = [s for s in rows if s.participant_id in THIRD and s.sign in {"hello", "no", "thankyou"}]

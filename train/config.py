@@ -34,10 +34,6 @@ class Config:
     mlp_ratio: int = 2
     mlp_dropout: float = 0.3
     classifier_dropout: float = 0.1
-    # > 0: a cosine classifier: the embedding scaled to this length, each class's weights to
-    # length 1, so a logit is `cosine * scale + bias` (NormFace). Classes become directions in
-    # the embedding, which distance rules and new last layers read (asl_live.head). 0: plain dense.
-    cosine: float = 0.0
     # optimisation
     epochs: int | None = None        # None: chosen from the dataset size (see fit.auto_epochs)
     batch_size: int = 128
@@ -78,8 +74,6 @@ class Config:
             raise UserError("--epochs must be at least 1")
         if self.batch_size < 1:
             raise UserError("--batch-size must be at least 1")
-        if self.cosine < 0:
-            raise UserError("--cosine must be 0 (off) or a positive scale")
         if self.units % self.heads:
             raise UserError(f"units ({self.units}) must be a multiple of heads ({self.heads})")
         return self

@@ -303,15 +303,7 @@ def build_model(config: Config, n_classes: int) -> keras.Model:
                                  name=f"block{i}")((x, mask))
         x = _masked_mean(x, mask)
     x = layers.Dropout(config.classifier_dropout)(x)
-    if config.cosine:
-        # Still one Dense + softmax (the TFLite model ends as `asl_live.head` expects); its input
-        # is a vector of length `cosine` and its weight columns have length 1 after every step.
-        x = layers.UnitNormalization(axis=-1, name="unit_embedding")(x)
-        x = layers.Rescaling(config.cosine, name="embedding_scale")(x)
-        outputs = layers.Dense(n_classes, activation="softmax", name="classifier",
-                               kernel_constraint=keras.constraints.UnitNorm(axis=0))(x)
-    else:
-        outputs = layers.Dense(n_classes, activation="softmax", name="classifier")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="classifier")(x)
     return keras.Model({"frames": frames, "positions": positions}, outputs, name=config.arch)
 
 
