@@ -39,6 +39,10 @@ from .errors import UserError
 
 SIDECAR_SUFFIX = ".unknown.json"
 SCORES = ("max_prob", "margin", "certainty")
+# Rules on the sequence's embedding rather than the probabilities: `centroid`, the cosine
+# similarity to the predicted class in the model's bank (`extend.CentroidSpace`); written by
+# `asl-train extend` and `teach` for models that carry a bank.
+EMBEDDING_SCORES = ("centroid",)
 
 
 def score(rule: str, probs: np.ndarray) -> np.ndarray:
@@ -66,8 +70,17 @@ class Rule:
     threshold: float = 0.4
     source: str = ""            # where it came from, for --verbose and the benchmarks
     measured: dict = field(default_factory=dict, compare=False)
+    space: object = field(default=None, compare=False)   # `centroid`: the model's CentroidSpace
 
-    def keeps(self, probs: np.ndarray) -> bool:
+    @property
+    def needs_embedding(self) -> bool:
+        return self.rule in EMBEDDING_SCORES
+
+    def keeps(self, probs: np.ndarray, embedding: np.ndarray | None = None) -> bool:
+        if self.needs_embedding:
+            if embedding is None or self.space is None:
+                raise ValueError(f"the {self.rule!r} rule needs the sequence's embedding")
+            return self.space.similarity(embedding, int(np.argmax(probs))) >= self.threshold
         return bool(score(self.rule, probs) >= self.threshold)
 
     def describe(self) -> str:
@@ -117,10 +130,11 @@ def read_sidecar(path: str | os.PathLike, num_classes: int | None = None) -> dic
     if not isinstance(data, dict):
         raise UserError(f"{path}: a calibration file is a JSON object {{\"rule\": ..., \"threshold\": ...}}")
     rule, t = data.get("rule"), data.get("threshold")
-    if rule not in SCORES:
-        raise UserError(f"{path}: \"rule\" must be one of {', '.join(SCORES)}, got {rule!r}")
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
-        raise UserError(f"{path}: \"threshold\" must be a number between 0 and 1, got {t!r}")
+    if rule not in SCORES + EMBEDDING_SCORES:
+        raise UserError(f"{path}: \"rule\" must be one of {', '.join(SCORES + EMBEDDING_SCORES)}, got {rule!r}")
+    low = -1.0 if rule in EMBEDDING_SCORES else 0.0   # a cosine similarity
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not low <= t <= 1.0:
+        raise UserError(f"{path}: \"threshold\" must be a number between {low:g} and 1, got {t!r}")
     classes = data.get("classes")
     if num_classes is not None and classes is not None and classes != num_classes:
         raise UserError(f"{path}: written for a model with {classes} classes, this one has {num_classes}")
@@ -141,8 +155,12 @@ def write_sidecar(model_path: str | os.PathLike, rule: str, threshold: float, cl
 
 
 def rule_for_model(model_path: str | os.PathLike, num_classes: int, threshold: float | None = None,
-                   warn=None) -> Rule:
-    """--threshold if given, else the model's sidecar, else the class-count rule."""
+                   warn=None, labels: list[str] | None = None) -> Rule:
+    """--threshold if given, else the model's sidecar, else the class-count rule.
+
+    A `centroid` sidecar also needs the model's bank and its `labels` (in output order); a
+    model whose bank is missing or belongs to another file falls back to the class-count rule.
+    """
     if threshold is not None:
         return Rule("max_prob", float(threshold), "--threshold")
     side = sidecar_path(model_path)
@@ -150,7 +168,18 @@ def rule_for_model(model_path: str | os.PathLike, num_classes: int, threshold: f
         data = read_sidecar(side, num_classes)
         sha = data.get("model_sha256")
         if sha is None or sha == file_sha256(model_path):
-            return Rule(data["rule"], float(data["threshold"]), side.name, data.get("measured", {}))
+            if data["rule"] not in EMBEDDING_SCORES:
+                return Rule(data["rule"], float(data["threshold"]), side.name, data.get("measured", {}))
+            from .extend import Bank
+
+            try:
+                space = Bank.load(model_path).centroids(list(labels or []))
+            except UserError as e:
+                if warn is not None:
+                    warn(f"{side}: its rule needs the model's bank, which cannot be read ({e}); "
+                         "using the class-count rule")
+                return class_count_rule(num_classes)
+            return Rule(data["rule"], float(data["threshold"]), side.name, data.get("measured", {}), space)
         if warn is not None:
             warn(f"{side}: written for another model file (sha256 differs); "
                  f"using the class-count rule (recalibrate: asl-train calibrate {model_path} ...)")

@@ -127,10 +127,23 @@ class Classifier:
         self.labels = labels_in_order(label_map)
         from .calibration import rule_for_model
 
-        self.rule = rule_for_model(model_path, self.num_classes, threshold, warn)
+        self.rule = rule_for_model(model_path, self.num_classes, threshold, warn, self.labels)
+        if self.rule.needs_embedding:
+            # The same network cut before its last layer (`head.without_head`): one invoke gives
+            # the embedding, the last layer is applied here (to 1e-4 of the file's own, checked
+            # when it was written), so the rule and the answer come from the same pass.
+            from .head import without_head
+
+            self._blob, self._kernel, self._bias = without_head(model_path.read_bytes(), str(model_path))
+            self._kernel, self._bias = self._kernel.astype(np.float64), self._bias.astype(np.float64)
+            self._load(max(1, min(4, os.cpu_count() or 1)))
+            self._invoke(warm)
+
+    _blob = None   # the model without its last layer, when the rule reads the embedding
 
     def _load(self, threads: int) -> None:
-        self._interpreter = interpreter_class()(model_path=str(self.model_path), num_threads=threads)
+        source = {"model_content": self._blob} if self._blob is not None else {"model_path": str(self.model_path)}
+        self._interpreter = interpreter_class()(**source, num_threads=threads)
         # The runner only where the signature exists: its absence gets its own message below.
         has = SIGNATURE in self._interpreter.get_signature_list()
         self._runner = self._interpreter.get_signature_runner(SIGNATURE) if has else None
@@ -151,20 +164,28 @@ class Classifier:
         # The signature runner resizes the input tensor to this call's frame count.
         return self._runner(inputs=frames)["outputs"]
 
-    def probabilities(self, frames: np.ndarray) -> np.ndarray:
+    def outputs(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(probabilities [C], the embedding [D] when the rule reads it, else None)."""
         frames = np.ascontiguousarray(frames, dtype=np.float32)
         if frames.ndim != 3 or frames.shape[1:] != (ROWS_PER_FRAME, DIMS) or len(frames) == 0:
             raise ValueError(f"frames must be float32[T>0, {ROWS_PER_FRAME}, {DIMS}], got {frames.shape}")
-        return probabilities(self._invoke(frames))
+        out = self._invoke(frames)
+        if self._blob is None:
+            return probabilities(out), None
+        embedding = np.asarray(out, np.float64).reshape(-1)
+        return probabilities(embedding @ self._kernel + self._bias), embedding
 
-    def predict(self, probs: np.ndarray) -> Prediction:
+    def probabilities(self, frames: np.ndarray) -> np.ndarray:
+        return self.outputs(frames)[0]
+
+    def predict(self, probs: np.ndarray, embedding: np.ndarray | None = None) -> Prediction:
         order = np.argsort(probs)[::-1][:TOP_K]
         top = [(self.labels[i], float(probs[i])) for i in order]
         best, score = top[0]
-        return Prediction(best if self.rule.keeps(probs) else UNKNOWN, score, top)
+        return Prediction(best if self.rule.keeps(probs, embedding) else UNKNOWN, score, top)
 
     def __call__(self, frames: np.ndarray) -> Prediction:
-        pred = self.predict(self.probabilities(frames))
+        pred = self.predict(*self.outputs(frames))
         if pred.sign != UNKNOWN and not has_hand(frames):
             # No hand in any frame is no sign, whatever a model trained on signs makes of a
             # body at rest (the shipped model said `hello` to idle webcam recordings).

@@ -1,6 +1,7 @@
 """Which score rejects signs outside the vocabulary best? (issue 15: an "unknown" that means "none of these")
 
     python benchmarks/bench_openset.py --data data/all --dictionary data/wlasl_pu --work runs/teach_extend/fine
+    python benchmarks/bench_openset.py --data data/all --dictionary data/wlasl_pu --work runs/teach_extend/fine --app
 
 Uses the fold models of `bench_teach_extend.py` (run it first): for each of the four groups, the
 base model (encoder + head over the 6 signs and `unknown`) and its bank. Every held-out
@@ -36,7 +37,9 @@ from bench_teach_extend import WEBCAM, people_of  # noqa: E402
 
 from asl_live.extend import Bank, fit_head  # noqa: E402
 from asl_live.gislr import Dataset, gislr_name  # noqa: E402
+from asl_live.calibration import class_count_rule  # noqa: E402
 from asl_live.head import Embedder  # noqa: E402
+from asl_live.layout import hands_visible  # noqa: E402
 
 UNKNOWN = "unknown"
 
@@ -53,6 +56,57 @@ def embeddings(base: Path, items) -> np.ndarray:
     x = np.stack([embed(d.read(s)) for d, s, _, _ in items])
     np.savez(cache, x=x, ids=ids)
     return x
+
+
+def app_rules(base: Path, items, quantiles) -> dict:
+    """What the app answers with each fold model, under the class-count rule and under the
+    `centroid` rule at each bank quantile (the threshold as `asl-train extend` writes it; the
+    similarity by `extend.CentroidSpace`, the code the app runs). No hand in any frame is
+    `unknown` in both, as in the app."""
+    bank = Bank.load(base)
+    labels = json.loads(base.with_name("sign_to_prediction_index_map.json").read_text())
+    classes = sorted(labels, key=labels.get)
+    x = embeddings(base, items)
+    kernel, bias = fit_head(bank.embeddings, bank.labels, classes)
+    logits = x @ kernel + bias
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    best = p.argmax(1)
+    hand = np.array([bool(hands_visible(d.read(s)).any()) for d, s, _, _ in items])
+    said = np.array(classes)[best]
+    out = {"class-count": np.where((p.max(1) >= class_count_rule(len(classes)).threshold) & hand, said, UNKNOWN)}
+    space = bank.centroids(classes)
+    sims = np.array([space.similarity(v, k) for v, k in zip(x, best)])
+    for q in quantiles:
+        t = space.bank_quantile(bank, classes, q)
+        out[f"centroid q={q:g}"] = np.where((sims >= t) & hand, said, UNKNOWN)
+    return out
+
+
+def app_table(args, ds, rows, dict_items) -> None:
+    quantiles = [float(v) for v in args.quantiles.split(",")]
+    said, sign, setting = {}, [], []
+    for k in range(len(FOLDS)):
+        held = people_of(FOLDS[k])
+        items = [(ds, s, s.sign, "webcam" if s.participant_id in WEBCAM else "phone")
+                 for s in rows if s.participant_id in held] + dict_items
+        for name, v in app_rules(Path(args.work) / f"fold{k}" / "base" / "model.tflite", items, quantiles).items():
+            said.setdefault(name, []).append(v)
+        sign += [t[2] for t in items]
+        setting += [t[3] for t in items]
+    sign, setting = np.array(sign), np.array(setting)
+    inside = np.isin(sign, VOCABULARY)
+    print("| rule (as the app answers) | setting | mean per-sign recall | per sign | other signs + idle `unknown` |")
+    print("|---|---|---|---|---|")
+    for name, parts in said.items():
+        a = np.concatenate(parts)
+        for st in ("webcam", "phone", "dictionary"):
+            voc, oov = inside & (setting == st), ~inside & (setting == st)
+            per = {c: ((a == sign) & voc & (sign == c)).sum() / (voc & (sign == c)).sum()
+                   for c in VOCABULARY if (voc & (sign == c)).any()}
+            rej = f"{(a[oov] == UNKNOWN).sum()}/{oov.sum()} ({(a[oov] == UNKNOWN).mean():.2f})" if oov.any() else "-"
+            print(f"| {name} | {st} | {np.mean(list(per.values())):.3f} | "
+                  + ", ".join(f"{c} {v:.2f}" for c, v in per.items()) + f" | {rej} |")
 
 
 def fold_scores(base: Path, items) -> dict:
@@ -88,11 +142,17 @@ def main() -> int:
     p.add_argument("--dictionary", required=True)
     p.add_argument("--work", required=True, help="bench_teach_extend's folder of one recipe")
     p.add_argument("--keep", default="0.97,0.95,0.9")
+    p.add_argument("--app", action="store_true",
+                   help="instead: the app's answers under the class-count rule and the centroid rule")
+    p.add_argument("--quantiles", default="0.005,0.01,0.015", help="bank quantiles of the centroid rule (--app)")
     args = p.parse_args()
     ds, dds = Dataset(args.data), Dataset(args.dictionary)
     rows = ds.samples()
     dict_items = [(dds, s, gislr_name(s.sign), "dictionary") for s in dds.samples()
                   if gislr_name(s.sign) not in NEAR_VOCABULARY]
+    if args.app:
+        app_table(args, ds, rows, dict_items)
+        return 0
     folds, sign, setting, out = [], [], [], {}
     for k in range(len(FOLDS)):
         held = people_of(FOLDS[k])

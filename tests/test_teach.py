@@ -160,6 +160,8 @@ def test_teach_adds_new_signs_to_the_model_in_use_one_sample_per_sequence(tmp_pa
     new = list(read_label_map(out / "model" / "sign_to_prediction_index_map.json"))
     assert new[:len(old)] == old and sorted(new[len(old):]) == sorted(NEW)
     assert (out / "model" / "model.bank.npz").is_file()   # it can be taught again
+    side = json.loads((out / "model" / "model.unknown.json").read_text())   # its own "unknown" rule
+    assert side["rule"] == "centroid" and -1.0 < side["threshold"] < 1.0
 
     # The held-out performances that follow in the stream are recognised with it ...
     recs = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]

@@ -1,6 +1,7 @@
 """Measure a model's "unknown" rule on sequences it never trained on; write the sidecar beside it.
 
     asl-train calibrate MODEL.tflite --data HELD_OUT [--data OTHER_SIGNS ...] [--keep 0.97]
+    asl-train calibrate MODEL.tflite --from-bank      # a model with a bank: the `centroid` rule
 
 Every sequence of the `--data` folders whose sign is in the model's label map is
 an in-vocabulary example; every other one (and any labelled `unknown`) is an
@@ -116,6 +117,21 @@ def main(args) -> int:
 
     with quiet_native_stderr():
         signs = Classifier(args.model, labels, threshold=0.0).labels  # one-line errors for a bad model or map
+    if args.from_bank:
+        if args.data:
+            raise UserError("--from-bank needs no --data (the rule comes from the model's bank)")
+        from asl_live.calibration import read_sidecar
+        from asl_live.extend import write_centroid_rule
+
+        path = write_centroid_rule(args.model, signs)
+        data = read_sidecar(path)
+        print(f"asl-train: {path}: centroid >= {data['threshold']:.4g} (the {data['measured']['bank_quantile']} "
+              f"quantile of the bank's {data['measured']['bank']} examples)", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"sidecar": str(path), "rule": "centroid", "threshold": data["threshold"]}))
+        return 0
+    if not args.data:
+        raise UserError("calibrate needs --data DIR (sequences the model never trained on), or --from-bank")
     inside, outside = split_samples(args.data, signs, args.exclude or ())
     report = calibrate(args.model, inside, outside, labels, args.keep)
     if args.json:

@@ -74,8 +74,6 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--weight-decay", type=float)
     f.add_argument("--label-smoothing", type=float)
     f.add_argument("--units", type=int)
-    f.add_argument("--cosine", type=float, metavar="SCALE",
-                   help="a cosine last layer: the embedding scaled to length SCALE, class weights to 1 (0: dense)")
     f.add_argument("--blocks", type=int)
     f.add_argument("--no-augment", action="store_true", help="switch every augmentation off")
     f.add_argument("--loader-workers", type=int, metavar="N",
@@ -113,9 +111,11 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("calibrate", help="measure a model's 'unknown' rule; writes MODEL.unknown.json")
     c.add_argument("model", metavar="MODEL.tflite")
-    c.add_argument("--data", required=True, action="append", metavar="DIR",
+    c.add_argument("--data", action="append", metavar="DIR",
                    help="dataset folder(s) the model never trained on: sequences of its signs are kept, "
                         "all others must come back 'unknown' (repeatable)")
+    c.add_argument("--from-bank", action="store_true",
+                   help="no data: the 'centroid' rule from the model's own bank, as `extend` writes it")
     c.add_argument("--labels", metavar="JSON", help="label map (default: beside the model)")
     c.add_argument("--exclude", type=_parts, metavar="S,S", help="signs to leave out (e.g. near-synonyms)")
     c.add_argument("--keep", type=float, default=0.97,
@@ -137,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _FIT_OPTIONS = ("folds", "epochs", "arch", "parts", "pose", "features", "trim", "batch_size", "batch_all_signs", "lr",
-                "weight_decay", "label_smoothing", "units", "cosine", "blocks", "seed", "loader_workers")
+                "weight_decay", "label_smoothing", "units", "blocks", "seed", "loader_workers")
 
 
 def _fit(args) -> int:
