@@ -17,6 +17,11 @@ JSON sidecar, `<model stem>.unknown.json`::
     {"rule": "margin", "threshold": 0.31, "classes": 7, "model_sha256": "...",
      "measured": {"kept": 0.97, "rejected": 0.92, "in_vocabulary": 344, "out_of_vocabulary": 156, ...}}
 
+A model with a bank (`extend`) may instead carry the `prototype` rule, on the
+sequence's embedding rather than its probabilities: `{"rule": "prototype",
+"threshold": 0.563, ...}`, the cosine similarity to the nearest prototype of the
+predicted class (`extend.PrototypeSpace`, built from the bank when the model loads).
+
 The app reads it (`rule_for_model`). A model without a sidecar (any GISLR model
 from elsewhere) gets `class_count_rule`, measured in BENCHMARKS.md ("unknown").
 `--threshold P` overrides both with `max_prob >= P`. A sidecar written for
@@ -39,10 +44,10 @@ from .errors import UserError
 
 SIDECAR_SUFFIX = ".unknown.json"
 SCORES = ("max_prob", "margin", "certainty")
-# Rules on the sequence's embedding rather than the probabilities: `centroid`, the cosine
-# similarity to the predicted class in the model's bank (`extend.CentroidSpace`); written by
-# `asl-train extend` and `teach` for models that carry a bank.
-EMBEDDING_SCORES = ("centroid",)
+# Rules on the sequence's embedding rather than the probabilities: `prototype`, the cosine
+# similarity to the nearest prototype of the predicted class in the model's bank
+# (`extend.PrototypeSpace`); written by `asl-train extend` and `teach` for models with a bank.
+EMBEDDING_SCORES = ("prototype",)
 
 
 def score(rule: str, probs: np.ndarray) -> np.ndarray:
@@ -70,7 +75,7 @@ class Rule:
     threshold: float = 0.4
     source: str = ""            # where it came from, for --verbose and the benchmarks
     measured: dict = field(default_factory=dict, compare=False)
-    space: object = field(default=None, compare=False)   # `centroid`: the model's CentroidSpace
+    space: object = field(default=None, compare=False)   # `prototype`: the model's PrototypeSpace
 
     @property
     def needs_embedding(self) -> bool:
@@ -158,7 +163,7 @@ def rule_for_model(model_path: str | os.PathLike, num_classes: int, threshold: f
                    warn=None, labels: list[str] | None = None) -> Rule:
     """--threshold if given, else the model's sidecar, else the class-count rule.
 
-    A `centroid` sidecar also needs the model's bank and its `labels` (in output order); a
+    A `prototype` sidecar also needs the model's bank and its `labels` (in output order); a
     model whose bank is missing or belongs to another file falls back to the class-count rule.
     """
     if threshold is not None:
@@ -173,7 +178,7 @@ def rule_for_model(model_path: str | os.PathLike, num_classes: int, threshold: f
             from .extend import Bank
 
             try:
-                space = Bank.load(model_path).centroids(list(labels or []))
+                space = Bank.load(model_path).prototypes(list(labels or []))
             except UserError as e:
                 if warn is not None:
                     warn(f"{side}: its rule needs the model's bank, which cannot be read ({e}); "

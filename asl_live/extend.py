@@ -48,10 +48,10 @@ HEAD_STEPS = 300
 AUGMENT = 4
 MINE_SHARE = 0.5
 PARITY_TOLERANCE = 1e-4          # |TFLite - numpy| of the new head's probabilities
-# The `centroid` rule's threshold: this quantile of the bank's similarities to their own class.
-# On the four folds of BENCHMARKS.md the threshold that keeps 0.99 of held-out people's right
-# answers lay at 0.011-0.025 of each fold's bank (mean 0.015).
-CENTROID_QUANTILE = 0.015
+# The `prototype` rule's threshold: this quantile of the bank's leave-one-person-out similarities.
+# On the four folds of BENCHMARKS.md ("The prototype rule in the app"): 0.05 loses 0.012 / 0.020
+# of held-out webcam / phone people's signs and answers `unknown` to 0.72 of their other signs.
+PROTOTYPE_QUANTILE = 0.05
 
 
 def bank_path(model_path) -> Path:
@@ -110,18 +110,24 @@ class Bank:
                     np.concatenate([self.signs, other.signs]).astype(str),
                     np.concatenate([self.participants, other.participants]).astype(np.int64))
 
-    def centroids(self, classes: list[str]) -> "CentroidSpace":
-        """Each class's direction in the bank's standardised embedding space (`unknown` and a
-        class without examples get none: nothing is near them)."""
+    def prototypes(self, classes: list[str]) -> "PrototypeSpace":
+        """One prototype per class and person: the mean direction of that person's examples of
+        the class, in the bank's standardised embedding space (`unknown` gets none)."""
         x = self.embeddings.astype(np.float64)
         mean, std = x.mean(0), x.std(0) + 1e-6
         z = _unit((x - mean) / std)
-        c = np.zeros((len(classes), x.shape[1]))
+        protos, owner, person = [], [], []
         for k, name in enumerate(classes):
             mine = self.labels == name
-            if name != UNKNOWN and mine.any():
-                c[k] = _unit(z[mine].mean(0))
-        return CentroidSpace(mean, std, c)
+            if name == UNKNOWN:
+                continue
+            for q in np.unique(self.participants[mine]):
+                protos.append(_unit(z[mine & (self.participants == q)].mean(0)))
+                owner.append(k)
+                person.append(q)
+        d = x.shape[1]
+        return PrototypeSpace(mean, std, np.array(protos).reshape(-1, d), np.array(owner, np.int64),
+                              np.array(person, np.int64))
 
     def taught(self, new_signs) -> "Bank":
         """The bank with the `unknown` examples of any of `new_signs` given back to that sign."""
@@ -134,26 +140,38 @@ def _unit(a: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class CentroidSpace:
-    """Where a sequence's embedding lies against the classes the model learned: the cosine
-    similarity, in the bank's standardised space, to the mean direction of a class. A sign
-    outside the vocabulary lies far from every class even when the softmax is sure of one
-    (BENCHMARKS.md, "Rejecting by distance"), which is what the `centroid` rule reads."""
+class PrototypeSpace:
+    """Where a sequence's embedding lies against the signs the model learned: its cosine
+    similarity, in the bank's standardised space, to the nearest prototype (one person's mean
+    direction) of a class. A sign outside the vocabulary lies far from every person's way of
+    signing the class the softmax names, even when the softmax is sure (BENCHMARKS.md,
+    "Rejecting by distance"); that is what the `prototype` rule reads."""
 
     mean: np.ndarray        # [D]
     std: np.ndarray         # [D]
-    centroids: np.ndarray   # [C, D] unit vectors, zero for `unknown`
+    protos: np.ndarray      # [P, D] unit vectors
+    owner: np.ndarray       # [P] the class index of each prototype
+    person: np.ndarray      # [P] whose examples it is the mean of
 
     def similarity(self, embedding: np.ndarray, k: int) -> float:
+        """Similarity to class `k`'s nearest prototype; -1 for a class without one (`unknown`)."""
         z = _unit((np.asarray(embedding, np.float64).reshape(-1) - self.mean) / self.std)
-        return float(z @ self.centroids[k])
+        sims = self.protos[self.owner == k] @ z
+        return float(sims.max()) if len(sims) else -1.0
 
-    def bank_quantile(self, bank: "Bank", classes: list[str], q: float) -> float:
-        """The `q` quantile of the similarity of the bank's own examples to their class."""
+    def bank_quantile(self, bank: "Bank", classes: list[str], q: float) -> float | None:
+        """The `q` quantile of how near the bank's examples lie to OTHER people's prototypes of
+        their class: how a new person's signs fall. None when no class has two people."""
         index = {c: k for k, c in enumerate(classes)}
         z = _unit((bank.embeddings.astype(np.float64) - self.mean) / self.std)
-        sims = [z[i] @ self.centroids[index[c]] for i, c in enumerate(bank.labels) if c != UNKNOWN]
-        return float(np.quantile(sims, q)) if sims else -1.0
+        sims = []
+        for i, c in enumerate(bank.labels):
+            if c == UNKNOWN:
+                continue
+            others = (self.owner == index[c]) & (self.person != bank.participants[i])
+            if others.any():
+                sims.append(float((self.protos[others] @ z[i]).max()))
+        return float(np.quantile(sims, q)) if sims else None
 
 
 def sign_label(sign: str, vocabulary=None) -> tuple[str, str]:
@@ -220,20 +238,33 @@ def fit_head(x: np.ndarray, labels: np.ndarray, classes: list[str], l2: float = 
     return kernel.astype(np.float32), bias.astype(np.float32)
 
 
-def write_centroid_rule(model_path, classes: list[str]) -> Path:
-    """The model's "unknown" sidecar (`calibration`): the `centroid` rule, from its bank.
+def write_prototype_rule(model_path, classes: list[str]) -> Path | None:
+    """The model's "unknown" sidecar (`calibration`): the `prototype` rule, from its bank.
 
-    Far from the class it names, in the embedding, is no sign of it. The threshold lies at a
-    fixed quantile of the bank's own similarities: the bank is the encoder's training data, on
-    which every answer is sure, so no probability threshold measured on it carries to new people,
-    but where a held-out person's sign falls against the bank does (CENTROID_QUANTILE).
+    Far from every person's way of signing the class it names, in the embedding, is no sign
+    of it. The threshold: the PROTOTYPE_QUANTILE quantile of how near the bank's examples lie to
+    the other people's prototypes of their class. The bank is the encoder's training data, on
+    which every answer is sure, so no probability threshold measured on it carries to new
+    people; leaving each example's own person out does. That needs every class signed by at
+    least two people: a class one person taught (every sign `teach` adds) has no such measure,
+    and a threshold made for classes of many people rejects a quarter of its own teacher's
+    signs (BENCHMARKS.md). Then no sidecar is written (a stale one is removed) and the
+    class-count rule applies, as before. Returns the sidecar's path, or None.
     """
-    from .calibration import write_sidecar
+    from .calibration import sidecar_path, write_sidecar
 
     bank = Bank.load(model_path)   # as the app will read it (float16)
-    threshold = bank.centroids(classes).bank_quantile(bank, classes, CENTROID_QUANTILE)
-    return write_sidecar(model_path, "centroid", threshold, len(classes),
-                         {"bank_quantile": CENTROID_QUANTILE, "bank": len(bank)})
+    space = bank.prototypes(classes)
+    people = np.bincount(space.owner, minlength=len(classes))
+    judged = [k for k, c in enumerate(classes) if c != UNKNOWN]
+    threshold = space.bank_quantile(bank, classes, PROTOTYPE_QUANTILE) if (people[judged] >= 2).all() else None
+    if threshold is None:
+        stale = sidecar_path(model_path)
+        if stale.is_file():
+            stale.unlink()
+        return None
+    return write_sidecar(model_path, "prototype", threshold, len(classes),
+                         {"bank_quantile": PROTOTYPE_QUANTILE, "bank": len(bank)})
 
 
 # --------------------------------------------------------------------------- extend
@@ -347,7 +378,7 @@ def extend(model_path, labels_path, recordings, out_dir, *, fresh_head: bool = F
         f.write(blob)
     out_labels = write_label_map(out_dir / "sign_to_prediction_index_map.json", classes)
     out_bank = bank.save(out_model)
-    write_centroid_rule(out_model, classes)
+    write_prototype_rule(out_model, classes)
     seconds = time.perf_counter() - started
     counts = {s: int((bank.labels == s).sum()) for s in classes}
     return {"model": out_model, "labels": out_labels, "bank": out_bank, "classes": classes, "counts": counts,

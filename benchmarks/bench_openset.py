@@ -60,8 +60,8 @@ def embeddings(base: Path, items) -> np.ndarray:
 
 def app_rules(base: Path, items, quantiles) -> dict:
     """What the app answers with each fold model, under the class-count rule and under the
-    `centroid` rule at each bank quantile (the threshold as `asl-train extend` writes it; the
-    similarity by `extend.CentroidSpace`, the code the app runs). No hand in any frame is
+    `prototype` rule at each bank quantile (the threshold as `asl-train extend` writes it; the
+    similarity by `extend.PrototypeSpace`, the code the app runs). No hand in any frame is
     `unknown` in both, as in the app."""
     bank = Bank.load(base)
     labels = json.loads(base.with_name("sign_to_prediction_index_map.json").read_text())
@@ -75,11 +75,11 @@ def app_rules(base: Path, items, quantiles) -> dict:
     hand = np.array([bool(hands_visible(d.read(s)).any()) for d, s, _, _ in items])
     said = np.array(classes)[best]
     out = {"class-count": np.where((p.max(1) >= class_count_rule(len(classes)).threshold) & hand, said, UNKNOWN)}
-    space = bank.centroids(classes)
+    space = bank.prototypes(classes)
     sims = np.array([space.similarity(v, k) for v, k in zip(x, best)])
     for q in quantiles:
         t = space.bank_quantile(bank, classes, q)
-        out[f"centroid q={q:g}"] = np.where((sims >= t) & hand, said, UNKNOWN)
+        out[f"prototype q={q:g}"] = np.where((sims >= t) & hand, said, UNKNOWN)
     return out
 
 
@@ -143,8 +143,8 @@ def main() -> int:
     p.add_argument("--work", required=True, help="bench_teach_extend's folder of one recipe")
     p.add_argument("--keep", default="0.97,0.95,0.9")
     p.add_argument("--app", action="store_true",
-                   help="instead: the app's answers under the class-count rule and the centroid rule")
-    p.add_argument("--quantiles", default="0.005,0.01,0.015", help="bank quantiles of the centroid rule (--app)")
+                   help="instead: the app's answers under the class-count rule and the prototype rule")
+    p.add_argument("--quantiles", default="0.02,0.05,0.1", help="bank quantiles of the prototype rule (--app)")
     args = p.parse_args()
     ds, dds = Dataset(args.data), Dataset(args.dictionary)
     rows = ds.samples()

@@ -36,25 +36,25 @@ def test_assets_are_complete_and_consistent():
 def test_the_shipped_unknown_rule_belongs_to_the_shipped_model():
     """A replaced model must be recalibrated (asl-train calibrate), not run on another model's rule.
 
-    The shipped model carries the `centroid` rule made from its bank (`asl-train calibrate
+    The shipped model carries the `prototype` rule made from its bank (`asl-train calibrate
     --from-bank`, as `extend` writes it): it was trained on every person here, so no unseen sign
     of its vocabulary is left to calibrate a probability threshold on; the bank quantile was
-    measured on held-out people in BENCHMARKS.md ("the centroid rule in the app")."""
+    measured on held-out people in BENCHMARKS.md ("The prototype rule in the app")."""
     from asl_live.calibration import file_sha256, read_sidecar, sidecar_path
-    from asl_live.extend import CENTROID_QUANTILE, Bank
+    from asl_live.extend import PROTOTYPE_QUANTILE, Bank
 
     side = sidecar_path(DEFAULT_MODEL)
     labels = read_label_map(DEFAULT_LABELS)
     data = read_sidecar(side, len(labels))
     assert data["model_sha256"] == file_sha256(DEFAULT_MODEL)
     clf = Classifier(DEFAULT_MODEL, DEFAULT_LABELS, warn=pytest.fail)
-    assert (clf.rule.rule, clf.rule.threshold) == ("centroid", data["threshold"])
+    assert (clf.rule.rule, clf.rule.threshold) == ("prototype", data["threshold"])
     # the threshold is what the bank gives (nothing tuned by hand), and the card says which rule
     bank = Bank.load(DEFAULT_MODEL)
     order = clf.labels
-    assert data["threshold"] == pytest.approx(bank.centroids(order).bank_quantile(bank, order, CENTROID_QUANTILE),
+    assert data["threshold"] == pytest.approx(bank.prototypes(order).bank_quantile(bank, order, PROTOTYPE_QUANTILE),
                                               abs=1e-6)
-    assert "centroid" in (ASSETS / "MODEL_CARD.md").read_text()
+    assert "prototype" in (ASSETS / "MODEL_CARD.md").read_text()
 
 
 def test_shipped_model_recognises_the_demo_through_the_app_pipeline():
@@ -94,7 +94,7 @@ def _fixture_clip(name: str, key: str) -> np.ndarray:
 
 
 def test_a_sign_far_from_every_class_is_unknown_even_when_the_softmax_names_one():
-    """The shipped `centroid` rule on real clips it never trained on: two DPAN studio signs outside
+    """The shipped `prototype` rule on real clips it never trained on: two DPAN studio signs outside
     its vocabulary that the softmax calls `hello` (above the class-count threshold) lie far from
     `hello` in the embedding and come back `unknown`; three WLASL dictionary signs of its
     vocabulary, by a signer it never saw, are kept and right."""
@@ -109,7 +109,7 @@ def test_a_sign_far_from_every_class_is_unknown_even_when_the_softmax_names_one(
 
 
 def test_the_rule_reading_the_embedding_answers_as_the_model_file_does():
-    """With the `centroid` rule the app runs the model cut before its last layer and applies that
+    """With the `prototype` rule the app runs the model cut before its last layer and applies that
     layer itself: the probabilities are the model file's own, to 1e-4."""
     frames = read_parquet(DEMO_PARQUET)
     rule, whole = Classifier(DEFAULT_MODEL, DEFAULT_LABELS), Classifier(DEFAULT_MODEL, DEFAULT_LABELS, threshold=0.0)
@@ -123,7 +123,7 @@ def test_the_rule_reading_the_embedding_answers_as_the_model_file_does():
 
 def test_calibrate_from_bank_writes_the_shipped_rule_and_needs_a_bank(tmp_path):
     """`asl-train calibrate --from-bank` gives the shipped sidecar's threshold again; a model
-    without a bank gets one line, and a centroid sidecar whose bank is gone falls back to the
+    without a bank gets one line, and a prototype sidecar whose bank is gone falls back to the
     class-count rule with a warning."""
     import shutil
     import subprocess

@@ -1,7 +1,7 @@
 """Measure a model's "unknown" rule on sequences it never trained on; write the sidecar beside it.
 
     asl-train calibrate MODEL.tflite --data HELD_OUT [--data OTHER_SIGNS ...] [--keep 0.97]
-    asl-train calibrate MODEL.tflite --from-bank      # a model with a bank: the `centroid` rule
+    asl-train calibrate MODEL.tflite --from-bank      # a model with a bank: the `prototype` rule
 
 Every sequence of the `--data` folders whose sign is in the model's label map is
 an in-vocabulary example; every other one (and any labelled `unknown`) is an
@@ -121,14 +121,17 @@ def main(args) -> int:
         if args.data:
             raise UserError("--from-bank needs no --data (the rule comes from the model's bank)")
         from asl_live.calibration import read_sidecar
-        from asl_live.extend import write_centroid_rule
+        from asl_live.extend import write_prototype_rule
 
-        path = write_centroid_rule(args.model, signs)
+        path = write_prototype_rule(args.model, signs)
+        if path is None:
+            raise UserError(f"{args.model}: a sign in its bank was signed by one person only: nothing to "
+                            "measure how a new person's signs fall; the app uses the class-count rule")
         data = read_sidecar(path)
-        print(f"asl-train: {path}: centroid >= {data['threshold']:.4g} (the {data['measured']['bank_quantile']} "
-              f"quantile of the bank's {data['measured']['bank']} examples)", file=sys.stderr)
+        print(f"asl-train: {path}: prototype >= {data['threshold']:.4g} (the {data['measured']['bank_quantile']} "
+              f"quantile of the bank's {data['measured']['bank']} examples, each person left out)", file=sys.stderr)
         if args.json:
-            print(json.dumps({"sidecar": str(path), "rule": "centroid", "threshold": data["threshold"]}))
+            print(json.dumps({"sidecar": str(path), "rule": "prototype", "threshold": data["threshold"]}))
         return 0
     if not args.data:
         raise UserError("calibrate needs --data DIR (sequences the model never trained on), or --from-bank")

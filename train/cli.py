@@ -115,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="dataset folder(s) the model never trained on: sequences of its signs are kept, "
                         "all others must come back 'unknown' (repeatable)")
     c.add_argument("--from-bank", action="store_true",
-                   help="no data: the 'centroid' rule from the model's own bank, as `extend` writes it")
+                   help="no data: the 'prototype' rule from the model's own bank, as `extend` writes it")
     c.add_argument("--labels", metavar="JSON", help="label map (default: beside the model)")
     c.add_argument("--exclude", type=_parts, metavar="S,S", help="signs to leave out (e.g. near-synonyms)")
     c.add_argument("--keep", type=float, default=0.97,
