@@ -77,7 +77,8 @@ def extend(model: Path, ds: Dataset, rows: list[Sample], out: Path, **kw) -> flo
     return run(model, model.with_name("sign_to_prediction_index_map.json"), recs, out, **kw)["seconds"]
 
 
-def train_encoder(ds: Dataset, rows: list[Sample], root: Path, recipe: str, epochs: int, extra=()) -> Path:
+def train_encoder(ds: Dataset, rows: list[Sample], root: Path, recipe: str, epochs: int, extra=(),
+                  fit_args=()) -> Path:
     """`asl-train fit` on `rows` (labels of `recipe`) and the (dataset, sample) pairs of `extra`
     (GISLR spelling, each sign its own class), exported; reused when already there."""
     labels = (lambda s: s.sign) if recipe == "fine" else (lambda s: s.sign if s.sign in VOCABULARY else UNKNOWN)
@@ -87,7 +88,7 @@ def train_encoder(ds: Dataset, rows: list[Sample], root: Path, recipe: str, epoc
     run = root / "encoder"
     if not (run / "model.weights.h5").is_file():
         sec = asl_train("fit", "--data", str(train_ds.root), "--out", str(run), "--all", "--units", "192",
-                        "--parts", "left_hand,right_hand,pose", "--trim", "--epochs", str(epochs))
+                        "--parts", "left_hand,right_hand,pose", "--trim", "--epochs", str(epochs), *fit_args)
         print(f"{root.name}: encoder trained in {sec:.0f} s", file=sys.stderr)
     if not (run / "export" / "model.tflite").is_file():
         asl_train("export", str(run), "--out", str(run / "export"))
@@ -129,6 +130,9 @@ def main() -> int:
                         "DPAN prompt clips (import-videos --keep-names)")
     p.add_argument("--folds", default="0,1,2,3")
     p.add_argument("--epochs", type=int, default=15)
+    p.add_argument("--fit-args", default="", help="more `asl-train fit` options for every encoder, e.g. "
+                   "--fit-args=--balance-people (with '='); the work folder gets --variant's name")
+    p.add_argument("--variant", default="", help="a name for the encoders of --fit-args")
     p.add_argument("--tag", default="", help="a name for this variant's results file")
     p.add_argument("--two2third", action="store_true",
                    help="only the two-people scenario: an encoder trained on everyone but traduttore's two people "
@@ -136,7 +140,9 @@ def main() -> int:
                         "signs) on it; tested on the four others")
     p.add_argument("--dictionary", help="the WLASL/ProjectUnmute clips imported (test only): each base answers them")
     args = p.parse_args()
-    work = Path(args.work) / (args.recipe + ("_extra" if args.pretrain_extra else ""))
+    work = Path(args.work) / (args.recipe + ("_extra" if args.pretrain_extra else "")
+                              + (f"_{args.variant}" if args.variant else ""))
+    args.fit_args = tuple(args.fit_args.split())
     extra = [] if not args.pretrain_extra else \
         [(Dataset(args.pretrain_extra), s) for s in Dataset(args.pretrain_extra).samples()]
     results_name = f"results_s{args.seed}_k{args.shots}{args.tag}.jsonl"
@@ -157,7 +163,8 @@ def main() -> int:
         train_rows = [s for s in rows if s.participant_id not in held]
         test_rows = [s for s in rows if s.participant_id in held]
         fold = work / f"fold{k}"
-        encoder = train_encoder(ds, train_rows, fold, args.recipe, args.epochs, extra if k != 3 else [])
+        encoder = train_encoder(ds, train_rows, fold, args.recipe, args.epochs, extra if k != 3 else [],
+                                args.fit_args)
         # the base: the vocabulary's head on the encoder, over the same people (their own sign names)
         base = fold / "base" / "model.tflite"
         if not base.is_file():
@@ -251,7 +258,7 @@ def two_to_third(ds: Dataset, rows: list[Sample], work: Path, args) -> int:
     # Neither the people tested nor the two friends: the shipped encoder never saw a user's friends.
     pre_rows = [s for s in rows if s.participant_id not in THIRD | FRIENDS]
     root = work / "two2third"
-    encoder = train_encoder(ds, pre_rows, root, args.recipe, args.epochs)
+    encoder = train_encoder(ds, pre_rows, root, args.recipe, args.epochs, fit_args=args.fit_args)
     friends = [s for s in rows if s.participant_id in (72988, 54320)]   # their six signs
     sec = extend(encoder, ds, friends, root / "friends", fresh_head=True)
     third = [s for s in rows if s.participant_id in THIRD and s.sign in {"hello", "no", "thankyou"}]
