@@ -70,8 +70,6 @@ def _parser() -> argparse.ArgumentParser:
                         "from rest), inside the model")
     f.add_argument("--batch-size", type=int)
     f.add_argument("--batch-all-signs", type=int, metavar="N", help="each batch holds N samples of every sign")
-    f.add_argument("--balance-people", action="store_true", default=None,
-                   help="draw each sign's people equally often (not each recording)")
     f.add_argument("--lr", type=float)
     f.add_argument("--weight-decay", type=float)
     f.add_argument("--label-smoothing", type=float)
@@ -138,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-_FIT_OPTIONS = ("folds", "epochs", "arch", "parts", "pose", "features", "trim", "batch_size", "batch_all_signs", "balance_people", "lr",
+_FIT_OPTIONS = ("folds", "epochs", "arch", "parts", "pose", "features", "trim", "batch_size", "batch_all_signs", "lr",
                 "weight_decay", "label_smoothing", "units", "blocks", "seed", "loader_workers")
 
 

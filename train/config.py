@@ -38,10 +38,6 @@ class Config:
     epochs: int | None = None        # None: chosen from the dataset size (see fit.auto_epochs)
     batch_size: int = 128
     batch_all_signs: int = 0         # > 0: each batch holds this many samples of every sign
-    # Draw each sign's people equally often (a sign's examples weigh per person, not per
-    # recording; signs keep their share): two webcam people's 600 recordings each do not
-    # outweigh ten phone people's 30.
-    balance_people: bool = False
     lr: float = 1e-3
     weight_decay: float = 0.05
     warmup_epochs: float = 1.0

@@ -63,21 +63,7 @@ def _as_config(config) -> Config:
     return Config.from_dict(dict(config))
 
 
-def person_balanced(labels: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Sampling probabilities under which every (sign, person) pair of a sign is drawn equally
-    often and every sign as often as it has recordings."""
-    pair = labels.astype(np.int64) * (int(groups.max()) + 1 if len(groups) else 1) + groups.astype(np.int64)
-    _, pair_id, pair_count = np.unique(pair, return_inverse=True, return_counts=True)
-    class_count = np.bincount(labels)
-    people = np.zeros(len(class_count), np.int64)
-    for c in np.unique(labels):
-        people[c] = len(np.unique(groups[labels == c]))
-    p = class_count[labels] / (people[labels] * pair_count[pair_id])
-    return p / p.sum()
-
-
-def _make_sequence(frames, positions, labels, n_classes, batch, config, rows, rng, shuffle_all=True,
-                   groups=None):
+def _make_sequence(frames, positions, labels, n_classes, batch, config, rows, rng, shuffle_all=True):
     import keras
 
     from .augment import Augmenter
@@ -85,7 +71,6 @@ def _make_sequence(frames, positions, labels, n_classes, batch, config, rows, rn
     augment = Augmenter(config, rows, rng)
     by_class = [np.flatnonzero(labels == c) for c in range(n_classes)]
     present = [c for c in range(n_classes) if by_class[c].size]
-    draw = person_balanced(labels, groups) if config.balance_people and groups is not None else None
 
     class Batches(keras.utils.PyDataset):
         def __init__(self):
@@ -101,8 +86,6 @@ def _make_sequence(frames, positions, labels, n_classes, batch, config, rows, rn
         def __getitem__(self, i):
             if config.batch_all_signs > 0:
                 idx = np.concatenate([rng.choice(by_class[c], config.batch_all_signs) for c in present])
-            elif draw is not None:
-                idx = rng.choice(len(labels), batch, p=draw)
             else:  # the last batch wraps around: one batch shape, one graph trace (~10 s each on a CPU)
                 idx = np.take(self.order, np.arange(i * batch, (i + 1) * batch), mode="wrap")
             f, p = augment(frames[idx], positions[idx])
@@ -274,7 +257,7 @@ def _save_parity_sequences(data: datamod.Data, idx: np.ndarray, run_dir: Path, s
 
 
 def train_arrays(frames, positions, labels, n_classes, train_idx, val_idx, config: Config, run_dir: Path,
-                 columns, *, progress: bool = True, callbacks=(), groups=None):
+                 columns, *, progress: bool = True, callbacks=()):
     """Train on preprocessed features; writes metrics.csv and the best weights into `run_dir`.
 
     Returns (history, best-weights tracker, epochs, batch size, seconds). Used by `fit` and
@@ -308,8 +291,7 @@ def train_arrays(frames, positions, labels, n_classes, train_idx, val_idx, confi
 
     rows = CACHE_ROWS[columns]
     batches = _make_sequence(frames[train_idx], positions[train_idx], labels[train_idx],
-                             n_classes, batch, config, rows, rng,
-                             groups=None if groups is None else np.asarray(groups)[train_idx])
+                             n_classes, batch, config, rows, rng)
     validation = None
     if len(val_idx):
         validation = ({"frames": frames[val_idx], "positions": positions[val_idx]},
@@ -354,7 +336,7 @@ def fit(data_dir, out_run_dir, config=None, *, wandb: bool = False, progress: bo
     extra = [_wandb_callback(run_dir, config, data.root)] if wandb else []
     history, best, epochs, batch, seconds = train_arrays(
         frames, positions, data.labels, len(data.signs), train_idx, val_idx, config, run_dir,
-        columns, progress=progress, callbacks=extra, groups=data.participants)
+        columns, progress=progress, callbacks=extra)
     saved.update(_epochs_run=epochs, _batch_size_run=batch)
     with atomic_write(run_dir / "config.json", "w") as f:
         json.dump(saved, f, indent=1)
