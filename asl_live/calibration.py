@@ -46,7 +46,8 @@ SIDECAR_SUFFIX = ".unknown.json"
 SCORES = ("max_prob", "margin", "certainty")
 # Rules on the sequence's embedding rather than the probabilities: `prototype`, the cosine
 # similarity to the nearest prototype of the predicted class in the model's bank
-# (`extend.PrototypeSpace`); written by `asl-train extend` and `teach` for models with a bank.
+# (`extend.PrototypeSpace`); written by `asl-train extend` for a model whose bank has every
+# class signed by two people or more (not for signs `teach` adds: one person each).
 EMBEDDING_SCORES = ("prototype",)
 
 
