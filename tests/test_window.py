@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 from pathlib import Path
 
@@ -264,34 +265,16 @@ def _transcript_mask(words: list[str]) -> np.ndarray:
     return (np.abs(with_words.astype(int) - without).sum(axis=2) > 0) & (with_words.min(axis=2) > 230)
 
 
-def test_cli_window_shows_provisional_labels_then_the_transcript(xvfb, tiny_model, clip_landmarks, tmp_path):
-    """The app on the real clip's landmarks in a real window: while the sign is in progress an amber
-    guess marked PROVISIONAL, then, once it ended, the final sign in the transcript line.
-
-    Replayed from parquet (the clip's own Holistic landmarks), not from the video: the window
-    and its guesses are the same code either way, and the app does less work while the rest
-    of the suite loads both cores. Each screenshot is read where the window is at that moment
-    and only once it is 960x720 (XClient.picture). Known weakness: with both cores busy, OpenCV's Qt window under Xvfb sometimes
-    stays black for its whole life (a bare namedWindow/imshow loop: 10 of 40 runs), so no
-    pill is ever seen; the diagnostics then say the window was 960x720 and black.
-    """
-    from asl_live.classifier import Classifier
-    from asl_live.gislr import write_parquet
-
-    model, labels = tiny_model
-    frames, _ = clip_landmarks
-    final = Classifier(model, labels, threshold=0.0)(frames[6:92]).sign  # what the app will answer
-    replay = write_parquet(tmp_path / "clip.parquet", frames)
-    mask = _transcript_mask([final])
-    assert mask.sum() > 200
-    shots = Path(os.environ.get("ASL_LIVE_TEST_SHOTS", tmp_path))  # set it to keep the screenshots
+def _provisional_run(xvfb, model, labels, replay, mask, shots, last_try: bool):
+    """One run of the provisional-label test's app: the screenshots seen, or None when the
+    window never painted a single pixel and this is not the last try."""
     proc = None
+    seen = {"painted": False}
     try:
         with XClient(xvfb.display) as client:
             proc, win = _start_app_window(xvfb, client, model, labels, "--threshold", "0",
                                           source=("--replay", str(replay)))
             client.move_pointer(1279, 959)  # out of the picture
-            seen = {}
 
             def crop():
                 shot = seen["screen"] = xvfb.screenshot()
@@ -301,6 +284,7 @@ def test_cli_window_shows_provisional_labels_then_the_transcript(xvfb, tiny_mode
                 c = crop()
                 if c is not None:
                     seen["last"] = c
+                    seen["painted"] |= bool(c.max() > 0)
                     if tuple(int(v) for v in c[14, 14]) == STATUS_COLOURS["signing"] and _amber_pixels(c) > 1500:
                         seen["provisional"] = c
                 return "provisional" in seen
@@ -314,6 +298,8 @@ def test_cli_window_shows_provisional_labels_then_the_transcript(xvfb, tiny_mode
             if not wait_for(provisional_on_screen, 60, interval=0.05):
                 cv2.imwrite(str(shots / "window_no_provisional.png"), seen["screen"])
                 last = seen.get("last")
+                if not last_try and not seen["painted"]:
+                    return None
                 pytest.fail("no provisional label on screen; " + (
                     f"window {client.size(win)} never 960x720" if last is None else
                     f"last seen: pill {last[14, 14]}, {_amber_pixels(last)} amber pixels")
@@ -325,8 +311,41 @@ def test_cli_window_shows_provisional_labels_then_the_transcript(xvfb, tiny_mode
     finally:
         if proc is not None and proc.poll() is None:
             proc.kill()
+            proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert out == "" and "Traceback" not in err
+    return seen
+
+
+def test_cli_window_shows_provisional_labels_then_the_transcript(xvfb, tiny_model, clip_landmarks, tmp_path):
+    """The app on the real clip's landmarks in a real window: while the sign is in progress an amber
+    guess marked PROVISIONAL, then, once it ended, the final sign in the transcript line.
+
+    Replayed from parquet (the clip's own Holistic landmarks), not from the video: the window
+    and its guesses are the same code either way, and the app does less work while the rest
+    of the suite loads both cores. Each screenshot is read where the window is at that moment
+    and only once it is 960x720 (XClient.picture). Known weakness: with both cores busy, OpenCV's Qt window under Xvfb sometimes
+    stays black for its whole life (a bare namedWindow/imshow loop: 10 of 40 runs), so no
+    pill is ever seen. A first run whose window never painted one pixel is run once more, with a
+    warning; a second black run, or any run that painted the wrong thing, fails.
+    """
+    from asl_live.classifier import Classifier
+    from asl_live.gislr import write_parquet
+
+    model, labels = tiny_model
+    frames, _ = clip_landmarks
+    final = Classifier(model, labels, threshold=0.0)(frames[6:92]).sign  # what the app will answer
+    replay = write_parquet(tmp_path / "clip.parquet", frames)
+    mask = _transcript_mask([final])
+    assert mask.sum() > 200
+    shots = Path(os.environ.get("ASL_LIVE_TEST_SHOTS", tmp_path))  # set it to keep the screenshots
+    for attempt in (1, 2):
+        seen = _provisional_run(xvfb, model, labels, replay, mask, shots, last_try=attempt == 2)
+        if seen is not None:
+            break
+        # Never painted at all (the Qt-under-Xvfb weakness in the docstring, not the app's
+        # drawing, which would not paint the second time either): once more, and say so.
+        warnings.warn("the app's window stayed black for its whole first run; ran it again")
     # Before the sign ended its guess was not yet in the transcript line: no final word there.
     assert (seen["provisional"].min(axis=2) > 200)[mask].mean() < 0.9
 
