@@ -310,10 +310,12 @@ def _draw_result_panel(img, hud: HUD, k: float, shade) -> None:
             _text(img, last.sign, (margin, top + int(68 * k)), sc, GREY if unknown else WHITE, th)
         bw, bh = split - 2 * margin - int(80 * k), int(20 * k)
         by = top + int(84 * k)
-        _bar(img, margin, by, bw, bh, last.score,
-             PROVISIONAL_COLOUR if guess is not None else _score_colour(last.score))
+        # An "unknown" answer's score is its best class's probability, which a rule on the
+        # embedding may overrule at 99%: a grey bar, so it does not read as "sure it is unknown".
+        colour = PROVISIONAL_COLOUR if guess is not None else GREY if unknown else _score_colour(last.score)
+        _bar(img, margin, by, bw, bh, last.score, colour)
         _text(img, f"{100 * last.score:.0f}%", (margin + bw + int(10 * k), by + bh - int(3 * k)),
-              0.7 * k, WHITE, max(1, round(2 * k)))
+              0.7 * k, GREY if unknown else WHITE, max(1, round(2 * k)))
         x = split
         _text(img, "top 3", (x, top + int(26 * k)), 0.55 * k, GREY, 1)
         for j, (name, p) in enumerate(last.top[:3]):

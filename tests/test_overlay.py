@@ -159,6 +159,24 @@ def test_inputs_are_not_modified_and_odd_inputs_render(real):
     assert render(image, frame, HUD(status="recognised", last=unknown), SIZE).shape == (720, 960, 3)
 
 
+def test_an_unknown_answer_does_not_show_a_confident_bar(real):
+    """The `prototype` rule can answer `unknown` where the softmax says `hello` at 0.99: the
+    answer's bar is grey then, not the green of a sure answer (the top-3 still shows `hello`)."""
+    from asl_live.overlay import GREY
+
+    image, frame = real
+    green = np.array((60, 200, 60))
+    left = slice(0, int(960 * 0.62))   # the answer's side of the panel; the top-3 is to its right
+    for sign, want_green in (("unknown", False), ("hello", True)):
+        p = Prediction(sign, 0.99, [("hello", 0.99), ("no", 0.01)])
+        shot = render(image, frame, HUD(status="recognised", last=p), SIZE)[PANEL_TOP:, left]
+        n_green = int((np.abs(shot.astype(int) - green) <= 2).all(axis=2).sum())
+        n_grey = int((np.abs(shot.astype(int) - np.array(GREY)) <= 2).all(axis=2).sum())
+        assert (n_green > 1000) == want_green, (sign, n_green)
+        if not want_green:
+            assert n_grey > 1000, n_grey
+
+
 def _amber(picture: np.ndarray) -> int:
     from asl_live.overlay import PROVISIONAL_COLOUR
 
