@@ -19,7 +19,7 @@ JSON sidecar, `<model stem>.unknown.json`::
 
 A model with a bank (`extend`) may instead carry the `prototype` rule, on the
 sequence's embedding rather than its probabilities: `{"rule": "prototype",
-"threshold": 0.563, ...}`, the cosine similarity to the nearest prototype of the
+"threshold": 0.415, ...}`, the cosine similarity to the nearest prototype of the
 predicted class (`extend.PrototypeSpace`, built from the bank when the model loads).
 
 The app reads it (`rule_for_model`). A model without a sidecar (any GISLR model

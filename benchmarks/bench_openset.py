@@ -85,7 +85,7 @@ def app_rules(base: Path, items, quantiles) -> dict:
 
 def app_table(args, ds, rows, dict_items) -> None:
     quantiles = [float(v) for v in args.quantiles.split(",")]
-    said, sign, setting = {}, [], []
+    said, sign, setting, person = {}, [], [], []
     for k in range(len(FOLDS)):
         held = people_of(FOLDS[k])
         items = [(ds, s, s.sign, "webcam" if s.participant_id in WEBCAM else "phone")
@@ -94,7 +94,8 @@ def app_table(args, ds, rows, dict_items) -> None:
             said.setdefault(name, []).append(v)
         sign += [t[2] for t in items]
         setting += [t[3] for t in items]
-    sign, setting = np.array(sign), np.array(setting)
+        person += [t[1].participant_id if t[3] != "dictionary" else -1 for t in items]
+    sign, setting, person = np.array(sign), np.array(setting), np.array(person)
     inside = np.isin(sign, VOCABULARY)
     print("| rule (as the app answers) | setting | mean per-sign recall | per sign | other signs + idle `unknown` |")
     print("|---|---|---|---|---|")
@@ -107,6 +108,21 @@ def app_table(args, ds, rows, dict_items) -> None:
             rej = f"{(a[oov] == UNKNOWN).sum()}/{oov.sum()} ({(a[oov] == UNKNOWN).mean():.2f})" if oov.any() else "-"
             print(f"| {name} | {st} | {np.mean(list(per.values())):.3f} | "
                   + ", ".join(f"{c} {v:.2f}" for c, v in per.items()) + f" | {rej} |")
+    print("\n| rule | per person: each sign they sign kept and right (webcam, then phone) | other signs + idle `unknown` per person |")
+    print("|---|---|---|")
+    for name, parts in said.items():
+        a = np.concatenate(parts)
+        cells, rejected = [], []
+        for st in ("webcam", "phone"):
+            for q in sorted(set(person[setting == st])):
+                mine = (person == q) & inside
+                signs = sorted(set(sign[mine]))
+                cells.append(f"{q} " + "/".join(f"{((a == sign) & mine & (sign == c)).sum() / (mine & (sign == c)).sum():.2f}"
+                                                 for c in signs))
+                oov = (person == q) & ~inside
+                if oov.any():
+                    rejected.append(f"{q} {(a[oov] == UNKNOWN).mean():.2f}")
+        print(f"| {name} | " + ", ".join(cells) + " | " + ", ".join(rejected) + " |")
 
 
 def fold_scores(base: Path, items) -> dict:
