@@ -120,9 +120,9 @@ class Bank:
         z = _unit((x - mean) / std)
         protos, owner, person = [], [], []
         for k, name in enumerate(classes):
-            mine = self.labels == name
             if name == UNKNOWN:
                 continue
+            mine = self.labels == name
             for q in np.unique(self.participants[mine]):
                 protos.append(_unit(z[mine & (self.participants == q)].mean(0)))
                 owner.append(k)
@@ -249,8 +249,8 @@ def write_prototype_rule(model_path, classes: list[str]) -> Path | None:
     which every answer is sure, so no probability threshold measured on it carries to new
     people; leaving each example's own person out does. That needs every class signed by at
     least two people: a class one person taught (every sign `teach` adds) has no such measure,
-    and a threshold made for classes of many people rejects a quarter of its own teacher's
-    signs (BENCHMARKS.md). Then no sidecar is written (a stale one is removed) and the
+    and a threshold made for classes of many people rejected up to a quarter of a teacher's own
+    signs on the benchmark's taught models (BENCHMARKS.md). Then no sidecar is written (a stale one is removed) and the
     class-count rule applies, as before. Returns the sidecar's path, or None.
     """
     from .calibration import sidecar_path, write_sidecar
