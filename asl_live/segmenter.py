@@ -12,8 +12,9 @@ where it arrived). So:
 - it ends when every hand is at rest again: gone from the picture, or low and
   still for `rest_frames` frames. Where a hand went when it is gone, Holistic's
   pose still says: its wrist (pose landmarks 15/16) is tracked when the hand
-  model loses the hand. Up in the signing space and inside the picture:
-  tracking was lost mid-sign, the gap is bridged (up to `lost_frames`), unless
+  model loses the hand. Up in the signing space (in the picture, or out of it
+  at a side: a close-up phone's framing): tracking was lost mid-sign, or the hand
+  left at the side mid-sign; the gap is bridged (up to `lost_frames`), unless
   the hand was last seen on its way to rest and the wrist goes on down below
   `pose_exit_low` of the torso. Nobody in view (no pose): the sign
   is over on the next frame. Otherwise the hand's own way out decides: one that
@@ -193,8 +194,9 @@ class Segmenter:
                 self._anchor[h, 0] = np.nan
                 self._prev_seen[h] = False
                 # Where did it go? Holistic's pose keeps the wrist when the hand model loses the
-                # hand. Up in the signing space and inside the picture: tracking was lost mid-sign,
-                # bridge the gap (up to `lost_frames`); unless the hand was last seen leaving for
+                # hand. Up in the signing space (in the picture or out at a side, as a close-up
+                # phone's signer's hand goes: GISLR): tracking was lost or the hand is briefly out
+                # mid-sign, bridge the gap (up to `lost_frames`); unless the hand was last seen leaving for
                 # rest and the wrist goes on down below half the torso (a sign's own movement down
                 # the chest stays above that; a hand lost mid-air whose wrist then moves down and
                 # stops above the waist, as in `thankyou`, was not leaving). Nobody in view (no pose
@@ -203,7 +205,7 @@ class Segmenter:
                 exiting = self._leaving[h] and py > pose_exit_y and pdown > exit_speed
                 if frame[_SHOULDERS[0], 1] != frame[_SHOULDERS[0], 1]:
                     self._wait[h] = self.exit_frames
-                elif py < low_y and py < 1.0 and 0.0 < px < 1.0 and not exiting:
+                elif py < low_y and py < 1.0 and px == px and not exiting:
                     self._wait[h] = self.lost_frames
                 else:
                     self._wait[h] = self.exit_frames if self._leaving[h] else self.gap_frames

@@ -327,6 +327,19 @@ def test_a_hand_lost_on_its_way_down_mid_sign_does_not_split_the_sign(wlasl):
     assert spans(run(frames)) == [hand_span(frames)]
 
 
+def test_a_hand_that_leaves_the_picture_sideways_mid_sign_does_not_end_it():
+    """GISLR participant 32319's `thankyou` (phone framing, close up): the hand leaves the picture
+    at the side for 14 frames (pose wrist x 1.05-1.18) at 0.6 of the torso, up in the signing
+    space, and comes back. Out of the picture sideways and up is not a rest; before, the sign came
+    out in two (5-26, 41-57), as in the stream benchmark's `hello_thankyou` kind."""
+    z = np.load(FIXTURES / "stream_landmarks.npz")
+    clip = z["gislr_thankyou_32319_1584502388"]
+    frames = empty_frames(len(clip) + 10)
+    frames[5:5 + len(clip), LEFT_HAND.start:RIGHT_HAND.stop] = clip
+    assert longest_dropout(frames) >= 14
+    assert spans(run(frames)) == [hand_span(frames)]
+
+
 @pytest.fixture(scope="module")
 def dipping():
     """Two real DPAN signs whose hands go down through the waist line and back up mid-sign."""
