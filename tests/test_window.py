@@ -248,6 +248,22 @@ def _painted(crop, seen: dict) -> None:
     seen["painted"] = seen.get("painted", False) or (crop is not None and bool(crop.max() > 0))
 
 
+def _wait_on_screen(condition, seen: dict, timeout: float, last_try: bool, failure, interval: float = 0.1) -> None:
+    """Wait for `condition` (which records in `seen` whether the window painted, `_painted`);
+    NeverPainted when it stayed black and this is not the last try, else fail with `failure()`."""
+    if wait_for(condition, timeout, interval=interval):
+        return
+    if not last_try and not seen.get("painted"):
+        raise NeverPainted
+    pytest.fail(f"{failure()} (the window painted: {seen.get('painted', False)})")
+
+
+def _stop(proc) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        proc.communicate(timeout=30)
+
+
 def test_cli_shows_the_real_window_until_the_video_ends(xvfb, tiny_model, tmp_path):
     model, labels = tiny_model
 
@@ -263,16 +279,11 @@ def test_cli_shows_the_real_window_until_the_video_ends(xvfb, tiny_model, tmp_pa
                     _painted(crop, seen)
                     return crop is not None and crop.std() > 20 and tuple(int(v) for v in crop[14, 14]) in pill
 
-                if not wait_for(overlay_on_screen, 30):
-                    if not last_try and not seen["painted"]:
-                        raise NeverPainted
-                    pytest.fail(f"no state pill on screen (the window painted: {seen['painted']})")
+                _wait_on_screen(overlay_on_screen, seen, 30, last_try, lambda: "no state pill on screen")
                 cv2.imwrite(str(tmp_path / "app.png"), xvfb.screenshot())
             out, err = proc.communicate(timeout=120)  # the video ends, the window closes by itself
         finally:
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.communicate(timeout=30)
+            _stop(proc)
         assert proc.returncode == 0, err
         assert out == "" and "Traceback" not in err
 
@@ -324,23 +335,21 @@ def _provisional_run(xvfb, model, labels, replay, mask, shots, last_try: bool):
                     seen["transcript"] = c
                 return "transcript" in seen
 
-            if not wait_for(provisional_on_screen, 60, interval=0.05):
+            def failure():
                 cv2.imwrite(str(shots / "window_no_provisional.png"), seen["screen"])
                 last = seen.get("last")
-                if not last_try and not seen["painted"]:
-                    raise NeverPainted
-                pytest.fail("no provisional label on screen; " + (
+                return "no provisional label on screen; " + (
                     f"window {client.size(win)} never 960x720" if last is None else
-                    f"last seen: pill {last[14, 14]}, {_amber_pixels(last)} amber pixels")
-                    + f" ({shots / 'window_no_provisional.png'})")
+                    f"last seen: pill {last[14, 14]}, {_amber_pixels(last)} amber pixels") \
+                    + f" ({shots / 'window_no_provisional.png'})"
+
+            _wait_on_screen(provisional_on_screen, seen, 60, last_try, failure, interval=0.05)
             cv2.imwrite(str(shots / "window_provisional.png"), seen["provisional"])
             assert wait_for(transcript_on_screen, 60, interval=0.05), "the transcript never showed the sign"
             cv2.imwrite(str(shots / "window_transcript.png"), seen["transcript"])
         out, err = proc.communicate(timeout=120)
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=30)
+        _stop(proc)
     assert proc.returncode == 0, err
     assert out == "" and "Traceback" not in err
     return seen
@@ -403,15 +412,11 @@ def test_letters_window_shows_the_words_spelled(xvfb, tmp_path):
                     _painted(crop, seen)
                     return crop is not None and (crop.min(axis=2) > 200)[mask].mean() > 0.9
 
-                if not wait_for(word_on_screen, 60, interval=0.05):
-                    if not last_try and not seen["painted"]:
-                        raise NeverPainted
-                    pytest.fail(f"the word never showed on screen (the window painted: {seen['painted']})")
+                _wait_on_screen(word_on_screen, seen, 60, last_try, lambda: "the word never showed on screen",
+                                interval=0.05)
             out, err = proc.communicate(timeout=120)
         finally:
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.communicate(timeout=30)
+            _stop(proc)
         assert proc.returncode == 0, err
         assert "Traceback" not in err
 
