@@ -249,6 +249,12 @@ def dropout_clip(clip: Clip, rng: np.random.Generator, lo: int = 2, hi: int = 12
     return Clip(clip.sign, f, clip.participant)
 
 
+def two_dropouts(clip: Clip, rng: np.random.Generator) -> Clip:
+    """The clip with its signing hand lost twice mid-sign, for 7 and then 9 frames: what Holistic
+    did to the issue's `zipper` clip (each as in `dropout_clip`; the two may touch)."""
+    return dropout_clip(dropout_clip(clip, rng, 7, 7), rng, 9, 9)
+
+
 def cut_at_sign(clip: Clip, low: float = 0.6, edge: float = 0.9) -> Clip:
     """The clip cut to the sign itself: from the first to the last frame with a hand's wrist above
     the waist (`low` of shoulders -> hips) and inside the picture (above `edge`), so the raise

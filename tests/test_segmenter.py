@@ -327,6 +327,19 @@ def test_a_hand_lost_on_its_way_down_mid_sign_does_not_split_the_sign(wlasl):
     assert spans(run(frames)) == [hand_span(frames)]
 
 
+def test_a_hand_lost_twice_mid_sign_is_one_sign(wlasl):
+    """The issue's `zipper`: Holistic lost the signing hand twice, for 7 and then 9 frames, with
+    the wrist last seen at 0.56-0.67 of the picture's height, and the sign came out in three
+    pieces. The same on a real `please` (frames 20-26 and 41-49, wrist at 0.66-0.68): issue 11's
+    segmenter gives 2-19, 27-40 and 50-74 (`bench_stream_segmentation.py`, `wlasl-dropout2`)."""
+    frames = wlasl["please"].copy()
+    frames[20:27, RIGHT_HAND] = np.nan
+    frames[41:50, RIGHT_HAND] = np.nan
+    wrist = frames[[20, 41], POSE.start + 16, 1]
+    assert (wrist > 0.6).all() and (wrist < 0.7).all()
+    assert spans(run(frames)) == [hand_span(frames)]
+
+
 def test_a_hand_that_leaves_the_picture_sideways_mid_sign_does_not_end_it():
     """GISLR participant 32319's `thankyou` (phone framing, close up): the hand leaves the picture
     at the side for 14 frames (pose wrist x 1.05-1.18) at 0.6 of the torso, up in the signing
