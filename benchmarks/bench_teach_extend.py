@@ -51,6 +51,7 @@ from asl_live.layout import hands_visible  # noqa: E402
 
 PERSON = {"webcam:dmohazab": {54320, 104}}   # one signer, two archives (bench_settings.ALIASES)
 UNKNOWN = "unknown"
+IDLE = "idle"   # the webcam people's recordings of idle hands (data/all's name for them)
 
 
 def people_of(group: list[str]) -> set[int]:
@@ -78,7 +79,7 @@ def extend(model: Path, ds: Dataset, rows: list[Sample], out: Path, **kw) -> flo
 
 
 def train_encoder(ds: Dataset, rows: list[Sample], root: Path, recipe: str, epochs: int, extra=(),
-                  fit_args=()) -> Path:
+                  fit_args=(), export_args=(), reuse: Path | None = None) -> Path:
     """`asl-train fit` on `rows` (labels of `recipe`) and the (dataset, sample) pairs of `extra`
     (GISLR spelling, each sign its own class), exported; reused when already there."""
     labels = (lambda s: s.sign) if recipe == "fine" else (lambda s: s.sign if s.sign in VOCABULARY else UNKNOWN)
@@ -86,12 +87,17 @@ def train_encoder(ds: Dataset, rows: list[Sample], root: Path, recipe: str, epoc
     pairs += [(d.root, Sample(s.path, s.participant_id, s.sequence_id, gislr_name(s.sign))) for d, s in extra]
     train_ds = link_dataset(root / "train", pairs, sorted({s.sign for _, s in pairs}))
     run = root / "encoder"
+    if reuse is not None and not (run / "model.weights.h5").is_file():
+        # the same people's encoder trained for another variant: only the export differs
+        import shutil
+
+        shutil.copytree(reuse / root.name / "encoder", run, ignore=shutil.ignore_patterns("export"))
     if not (run / "model.weights.h5").is_file():
         sec = asl_train("fit", "--data", str(train_ds.root), "--out", str(run), "--all", "--units", "192",
                         "--parts", "left_hand,right_hand,pose", "--trim", "--epochs", str(epochs), *fit_args)
         print(f"{root.name}: encoder trained in {sec:.0f} s", file=sys.stderr)
     if not (run / "export" / "model.tflite").is_file():
-        asl_train("export", str(run), "--out", str(run / "export"))
+        asl_train("export", str(run), "--out", str(run / "export"), *export_args)
     return run / "export" / "model.tflite"
 
 
@@ -132,17 +138,26 @@ def main() -> int:
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--fit-args", default="", help="more `asl-train fit` options for every encoder, e.g. "
                    "--fit-args=--balance-people (with '='); the work folder gets --variant's name")
-    p.add_argument("--variant", default="", help="a name for the encoders of --fit-args")
+    p.add_argument("--variant", default="", help="a name for the encoders of --fit-args / --export-args")
+    p.add_argument("--export-args", default="", help="more `asl-train export` options for every encoder, e.g. "
+                   "--export-args='--handshape runs/letters' (with '=')")
+    p.add_argument("--encoders-from", metavar="DIR", help="a recipe folder whose fold encoders to reuse "
+                   "(copied, not retrained: for a variant that only exports differently)")
     p.add_argument("--tag", default="", help="a name for this variant's results file")
     p.add_argument("--two2third", action="store_true",
                    help="only the two-people scenario: an encoder trained on everyone but traduttore's two people "
                         "and webcam people 101, 102, 103, 105; a head on the two people's recordings (their 6 "
                         "signs) on it; tested on the four others")
+    p.add_argument("--teach-idle", action="store_true",
+                   help="teach the webcam people's idle recordings as a sign `idle` too (before 2026-12-03); "
+                        "by default they are not taught, and the taught model should answer them `unknown`")
     p.add_argument("--dictionary", help="the WLASL/ProjectUnmute clips imported (test only): each base answers them")
     args = p.parse_args()
     work = Path(args.work) / (args.recipe + ("_extra" if args.pretrain_extra else "")
                               + (f"_{args.variant}" if args.variant else ""))
     args.fit_args = tuple(args.fit_args.split())
+    args.export_args = tuple(args.export_args.split())
+    reuse = Path(args.encoders_from) if args.encoders_from else None
     extra = [] if not args.pretrain_extra else \
         [(Dataset(args.pretrain_extra), s) for s in Dataset(args.pretrain_extra).samples()]
     results_name = f"results_s{args.seed}_k{args.shots}{args.tag}.jsonl"
@@ -164,7 +179,7 @@ def main() -> int:
         test_rows = [s for s in rows if s.participant_id in held]
         fold = work / f"fold{k}"
         encoder = train_encoder(ds, train_rows, fold, args.recipe, args.epochs, extra if k != 3 else [],
-                                args.fit_args)
+                                args.fit_args, args.export_args, reuse)
         # the base: the vocabulary's head on the encoder, over the same people (their own sign names)
         base = fold / "base" / "model.tflite"
         if not base.is_file():
@@ -191,6 +206,9 @@ def main() -> int:
         rng = np.random.default_rng(args.seed)
         for person in sorted(held):
             mine = [s for s in test_rows if s.participant_id == person]
+            idle = [s for s in mine if s.sign == IDLE]
+            if not args.teach_idle:   # idle hands are no sign: the app should answer `unknown`
+                mine = [s for s in mine if s.sign != IDLE]
             taught = sorted({s.sign for s in mine})
             if person > 1000 or len(taught) < 2:   # GISLR phone people teach nothing here
                 continue
@@ -203,13 +221,14 @@ def main() -> int:
             run = fold / f"teach{person}_s{args.seed}_k{args.shots}{args.tag}"
             sec = extend(base, ds, shots, run)
             others = [s for s in test_rows if s.participant_id != person]
-            signs2, probs2 = probabilities(run / "model.tflite", ds, rest + others)
+            idle = [] if args.teach_idle else idle
+            signs2, probs2 = probabilities(run / "model.tflite", ds, rest + others + idle)
             said = answers(signs2, probs2, [None] * len(probs2), False)
-            for s, a in zip(rest + others, said):
+            for i, (s, a) in enumerate(zip(rest + others + idle, said)):
                 log({"recipe": work.name, "fold": k, "model": f"taught_by_{person}", "app": False,
                      "teacher": person, "taught": taught, "person": s.participant_id, "sign": s.sign,
                      "said": a, "in_vocabulary": s.sign in VOCABULARY, "extend_seconds": round(sec, 1),
-                     "shots": args.shots, "seed": args.seed})
+                     "shots": args.shots, "seed": args.seed, "teacher_idle": i >= len(rest) + len(others)})
             print(f"fold {k}: person {person} taught {taught} in {sec:.1f} s", file=sys.stderr)
     report(results)
     return 0
@@ -258,7 +277,9 @@ def two_to_third(ds: Dataset, rows: list[Sample], work: Path, args) -> int:
     # Neither the people tested nor the two friends: the shipped encoder never saw a user's friends.
     pre_rows = [s for s in rows if s.participant_id not in THIRD | FRIENDS]
     root = work / "two2third"
-    encoder = train_encoder(ds, pre_rows, root, args.recipe, args.epochs, fit_args=args.fit_args)
+    encoder = train_encoder(ds, pre_rows, root, args.recipe, args.epochs, fit_args=args.fit_args,
+                            export_args=args.export_args,
+                            reuse=Path(args.encoders_from) if args.encoders_from else None)
     friends = [s for s in rows if s.participant_id in (72988, 54320)]   # their six signs
     sec = extend(encoder, ds, friends, root / "friends", fresh_head=True)
     third = [s for s in rows if s.participant_id in THIRD and s.sign in {"hello", "no", "thankyou"}]
@@ -297,14 +318,16 @@ def report(results: Path) -> None:
                       + f" | {f'{sum(oov)}/{len(oov)}' if oov else '-'} |")
     print("\n### Taught (extend, the bank kept): the teacher's other samples, other people, the old signs\n")
     print("| recipe | teacher | taught | seconds | teacher's other samples | other people, taught signs | "
-          "old signs on other held-out people: before -> after |")
-    print("|---|---|---|---|---|---|---|")
+          "old signs on other held-out people: before -> after | teacher's idle recordings `unknown` |")
+    print("|---|---|---|---|---|---|---|---|")
     for recipe in sorted({r["recipe"] for r in recs}):
         for model in sorted({r["model"] for r in recs if r["recipe"] == recipe and r["model"] != "base"}):
             mine = [r for r in recs if r["recipe"] == recipe and r["model"] == model]
             teacher, taught = mine[0]["teacher"], mine[0]["taught"]
-            own = [r["said"] == r["sign"] for r in mine if r["person"] == teacher]
-            other = [r["said"] == r["sign"] for r in mine if r["person"] != teacher and r["sign"] in taught]
+            own = [r["said"] == r["sign"] for r in mine if r["person"] == teacher and not r.get("teacher_idle")]
+            idle = [r["said"] == UNKNOWN for r in mine if r.get("teacher_idle")]
+            other = [r["said"] == r["sign"] for r in mine if r["person"] != teacher and r["sign"] in taught
+                     and r["sign"] != IDLE]
             old_after = [r["said"] == r["sign"] for r in mine if r["person"] != teacher and r["in_vocabulary"]
                          and r["sign"] not in taught]
             keys = {(r["person"], r["sign"]) for r in mine if r["person"] != teacher and r["in_vocabulary"]
@@ -314,7 +337,7 @@ def report(results: Path) -> None:
             old_before = [r["said"] == r["sign"] for r in base]
             fmt = (lambda v: f"{np.mean(v):.3f} ({len(v)})" if v else "-")
             print(f"| {recipe} | {teacher} | {','.join(taught)} | {mine[0]['extend_seconds']} | {fmt(own)} | "
-                  f"{fmt(other)} | {fmt(old_before)} -> {fmt(old_after)} |")
+                  f"{fmt(other)} | {fmt(old_before)} -> {fmt(old_after)} | {fmt(idle)} |")
 
 
 if __name__ == "__main__":

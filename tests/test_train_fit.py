@@ -201,3 +201,67 @@ def test_trimmed_model_trims_in_the_exported_model_as_in_training(dataset, tmp_p
         untrimmed, q = preprocess_numpy(clip, CACHE_ROWS)
         assert not np.array_equal(f, untrimmed)
         np.testing.assert_allclose(clf.probabilities(clip), keras_p, atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def letters_run(tmp_path_factory) -> Path:
+    """`asl-train letters` on the real fixture hands (5 letters), briefly: a hand-shape model."""
+    from conftest import FIXTURES
+
+    from train import import_mpdata
+
+    root = tmp_path_factory.mktemp("letters")
+    assert import_mpdata.main([str(FIXTURES / "letters_mpdata"), "--out", str(root / "ds"), "--keep-names",
+                               "--quiet"]) == 0
+    assert main(["letters", "--data", str(root / "ds"), "--out", str(root / "model"), "--epochs", "5",
+                 "--seeds", "1"]) == 0
+    return root / "model"
+
+
+def test_handshape_export_answers_as_the_run_and_its_last_layer_reads_the_letters(run, exported, letters_run,
+                                                                                  tmp_path):
+    """`export --handshape`: the model answers exactly as the plain export (the letters' part of its
+    last layer is zero), its embedding ends in the letters model's mean probabilities of the same
+    frames, and `extend --fresh-head` learns a last layer that uses them."""
+    from datasets import fixture_sequences
+
+    from asl_live.classifier import Classifier
+    from asl_live.extend import Recording, extend
+    from asl_live.head import Embedder, without_head
+    from asl_live.layout import LEFT_HAND, RIGHT_HAND
+    from train.handshape import HANDSHAPE_FRAMES
+
+    out = tmp_path / "hs"
+    assert main(["export", str(run), "--out", str(out), "--handshape", str(letters_run)]) == 0
+    assert json.loads((out / "export.json").read_text())["handshape"] == str(letters_run)
+    plain = Classifier(exported / "model.tflite", exported / "sign_to_prediction_index_map.json")
+    hs = Classifier(out / "model.tflite", out / "sign_to_prediction_index_map.json")
+    letters = Classifier(letters_run / "letters.tflite", letters_run / "letters_map.json")
+    embed, plain_dim = Embedder(out / "model.tflite"), Embedder(exported / "model.tflite").dim
+    assert embed.dim == plain_dim + len(letters.labels) == plain_dim + 5
+    frames, signs, people = fixture_sequences()
+    for f in frames[:4]:
+        np.testing.assert_allclose(hs.probabilities(f), plain.probabilities(f), atol=1e-5)
+        # the letters model's answer on HANDSHAPE_FRAMES of the frames with a hand, evenly spread
+        with_hand = np.flatnonzero(~np.isnan(f[:, LEFT_HAND]).any(axis=(1, 2)) | ~np.isnan(f[:, RIGHT_HAND]).any(axis=(1, 2)))
+        k = min(len(with_hand), HANDSHAPE_FRAMES)
+        assert len(with_hand) > k   # the cap is used
+        picked = with_hand[np.arange(k) * (len(with_hand) - 1) // max(k - 1, 1)]
+        np.testing.assert_allclose(embed(f)[plain_dim:], letters.probabilities(f[picked]), atol=1e-5)
+    nobody = np.full((12, 543, 3), np.nan, np.float32)   # no hand in any frame: every letter alike
+    np.testing.assert_allclose(embed(nobody)[plain_dim:], np.full(5, 0.2), atol=1e-6)
+    recs = [Recording(f, s, p) for f, s, p in zip(frames, signs, people)]
+    extend(out / "model.tflite", out / "sign_to_prediction_index_map.json", recs, tmp_path / "ext", fresh_head=True)
+    _, kernel, _ = without_head((tmp_path / "ext" / "model.tflite").read_bytes())
+    assert np.abs(kernel[plain_dim:]).max() > 0.01   # the new last layer reads the hand shape
+
+
+def test_handshape_export_needs_a_letters_folder_and_one_run(run, tmp_path, capsys):
+    """Bad --handshape arguments: one line each, nothing written."""
+    for args, said in (([str(run), "--handshape", str(tmp_path)], "asl-train letters"),
+                       ([str(run), str(run), "--handshape", str(tmp_path)], "one run")):
+        capsys.readouterr()
+        assert main(["export", *args, "--out", str(tmp_path / "m")]) != 0
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and said in err[0] and "Traceback" not in err[0], err
+        assert not (tmp_path / "m" / "model.tflite").exists()

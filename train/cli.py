@@ -108,6 +108,10 @@ def _parser() -> argparse.ArgumentParser:
                         "validation fold is added)")
     e.add_argument("--keep", type=float, default=0.97,
                    help="share of right answers the 'unknown' rule must keep (default 0.97)")
+    e.add_argument("--handshape", metavar="LETTERS_DIR",
+                   help="a folder written by `asl-train letters`: the model's last layer also reads the "
+                        "letters model's mean letter probabilities (the hand's shape; learned by "
+                        "`extend --fresh-head` and teach)")
 
     c = sub.add_parser("calibrate", help="measure a model's 'unknown' rule; writes MODEL.unknown.json")
     c.add_argument("model", metavar="MODEL.tflite")
@@ -261,9 +265,12 @@ def _main(argv=None) -> int:
             raise UserError(f"--keep {args.keep}: must be at least 0.5 and below 1")
         for run in args.runs:
             require_run(run)
+        if args.handshape is not None and len(args.runs) != 1:
+            raise UserError("--handshape takes one run, not an ensemble")
         from .export import export
 
-        paths = export(args.runs, args.out, float16=args.float16, calibrate=args.calibrate, keep=args.keep)
+        paths = export(args.runs, args.out, float16=args.float16, calibrate=args.calibrate, keep=args.keep,
+                       handshape=args.handshape)
         for key in ("model", "labels", "submission", "unknown_rule"):
             if key in paths:
                 print(paths[key])

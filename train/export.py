@@ -78,15 +78,36 @@ def _parity_sequences(run_dirs) -> list[np.ndarray]:
     return seqs
 
 
+def _with_handshape(members, letters_dir):
+    """The one member's model with its last layer also reading the hand shape (train/handshape.py)."""
+    from .handshape import HandshapeModel
+    from .letters import load
+
+    if len(members) != 1:
+        raise UserError("--handshape takes one run, not an ensemble")
+    model, rows, trim = members[0]
+    letters, classes = load(letters_dir)
+    return [(HandshapeModel(model, letters, len(classes), trim), rows, trim)]
+
+
+def _member_probabilities(model, inputs, f, p):
+    from .handshape import HandshapeModel
+
+    if isinstance(model, HandshapeModel):
+        return model(inputs, f, p)
+    return model({"frames": f[None], "positions": p[None]}, training=False)[0]
+
+
 def _keras_probabilities(members, frames: np.ndarray) -> np.ndarray:
     import tensorflow as tf
 
     from .preprocess import preprocess_tf
 
     out = []
+    inputs = tf.constant(frames)
     for model, rows, trim in members:
-        f, p = preprocess_tf(tf.constant(frames), rows, trim=trim)
-        out.append(np.asarray(model({"frames": f[None], "positions": p[None]}, training=False))[0])
+        f, p = preprocess_tf(inputs, rows, trim=trim)
+        out.append(np.asarray(_member_probabilities(model, inputs, f, p)))
     return np.mean(out, axis=0)
 
 
@@ -94,18 +115,20 @@ def _saved_model(members, path: Path) -> None:
     import keras
     import tensorflow as tf
 
+    from .handshape import HandshapeModel
     from .preprocess import preprocess_tf
 
     archive = keras.export.ExportArchive()
     for model, _, _ in members:
-        archive.track(model)
+        for m in (model.tracked() if isinstance(model, HandshapeModel) else [model]):
+            archive.track(m)
 
     @tf.function(input_signature=[tf.TensorSpec([None, ROWS_PER_FRAME, DIMS], tf.float32, name="inputs")])
     def serve(inputs):
         probs = []
         for model, rows, trim in members:
             f, p = preprocess_tf(inputs, rows, trim=trim)
-            probs.append(model({"frames": f[None], "positions": p[None]}, training=False)[0])
+            probs.append(_member_probabilities(model, inputs, f, p))
         return {"outputs": tf.add_n(probs) / float(len(probs))}
 
     archive.add_endpoint("serving_default", serve)
@@ -155,7 +178,7 @@ def _validation_samples(run) -> list:
 
 
 def export(run_dirs, out_dir, *, float16: bool = False, progress: bool = True, calibrate=None,
-           keep: float = 0.97) -> dict[str, Path]:
+           keep: float = 0.97, handshape=None) -> dict[str, Path]:
     """Write model.tflite, sign_to_prediction_index_map.json, submission.zip and export.json.
 
     With `calibrate` (dataset folders the model never trained on, holding signs of its
@@ -169,6 +192,8 @@ def export(run_dirs, out_dir, *, float16: bool = False, progress: bool = True, c
         raise UserError("export needs at least one run folder")
     out_dir = Path(out_dir)
     members, signs, group_weights = _members(run_dirs)
+    if handshape is not None:
+        members = _with_handshape(members, handshape)
     sequences = _parity_sequences(run_dirs)
 
     work = Path(tempfile.mkdtemp(prefix="asl-export-"))
@@ -222,6 +247,7 @@ def export(run_dirs, out_dir, *, float16: bool = False, progress: bool = True, c
             "parity_top1_agreement": f"{agree}/{len(sequences)}",
             "parity_tolerance": tolerance,
             "float16": float16,
+            "handshape": str(handshape) if handshape is not None else None,
             "landmark_group_weights": group_weights,
         }
         report_path = out_dir / "export.json"

@@ -30,7 +30,6 @@ Why it looks like this:
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from dataclasses import asdict, dataclass, replace
@@ -288,6 +287,66 @@ def fit(hands, letters, classes: list[str], recipe: Recipe = RECIPE, seed: int =
     return keras.Model(inp, layers.Average(name="ensemble")([m(inp) for m in members]), name="letters")
 
 
+def mean_probabilities(model, frames, n: int, use=None, max_frames: int | None = None):
+    """float32[T, 543, 3] with NaN -> float32[n]: the mean of the per-frame letter probabilities
+    over the frames with a hand (and `use`, bool[T], where given); every letter equally likely
+    when there is none (the app's rule then says unknown). What letters.tflite answers, and the
+    hand-shape part of a sign model exported with `--handshape`.
+
+    `max_frames`: only that many of those frames, evenly spread (the cost grows with the frames:
+    0.04 ms each for the 3-seed model; a sign's hand shapes need few)."""
+    from keras import ops
+
+    hand, seen = select_hand(frames)
+    if use is not None:
+        seen = ops.logical_and(seen, use)
+    if max_frames is not None:
+        import tensorflow as tf
+
+        idx = tf.cast(tf.where(seen)[:, 0], tf.int32)
+        count = tf.shape(idx)[0]
+        # a blank hand stands in when no frame is usable (never an empty batch: Keras cannot run one)
+        hand = tf.concat([hand, tf.zeros_like(hand[:1])], axis=0)
+        idx = tf.concat([idx, tf.shape(hand)[:1] - 1], axis=0)
+        k = tf.maximum(tf.minimum(count, max_frames), 1)
+        # k frames evenly spread over the `count` usable ones (integer steps: TFLite has no linspace)
+        step = tf.range(k) * tf.maximum(count - 1, 0) // tf.maximum(k - 1, 1)
+        hand = tf.gather(hand, tf.gather(idx, step))
+        seen = tf.fill(tf.reshape(k, [1]), count > 0)
+    probs = symmetric_probabilities(model, hand)
+    w = ops.cast(seen, "float32")[:, None]
+    total = ops.sum(w)
+    mean = ops.sum(probs * w, axis=0) / ops.maximum(total, 1.0)
+    return ops.where(total > 0, mean, ops.full((n,), 1.0 / n))
+
+
+WEIGHTS = "letters.weights.h5"
+TRAINING = "letters_train.json"
+
+
+def load(out_dir):
+    """(the Keras letters model, its classes) from a folder `asl-train letters` wrote: the same
+    ensemble rebuilt from letters_train.json and its weights loaded."""
+    import keras
+    from keras import layers
+
+    from asl_live.errors import UserError
+
+    out_dir = Path(out_dir)
+    if not (out_dir / WEIGHTS).is_file() or not (out_dir / TRAINING).is_file():
+        raise UserError(f"{out_dir}: no {WEIGHTS} and {TRAINING} (a folder written by asl-train letters)")
+    info = json.loads((out_dir / TRAINING).read_text())
+    recipe, classes, seed = Recipe(**info["recipe"]), info["classes"], info["seed"]
+    members = [build_model(len(classes), recipe, name=f"letters_seed{seed + k}") for k in range(recipe.seeds)]
+    if len(members) == 1:
+        model = members[0]
+    else:
+        inp = keras.Input((21, 3), name="hand")
+        model = keras.Model(inp, layers.Average(name="ensemble")([m(inp) for m in members]), name="letters")
+    model.load_weights(out_dir / WEIGHTS)
+    return model, classes
+
+
 def predict(model, hands) -> np.ndarray:
     """Symmetric probabilities float[N, classes] (what the TFLite model gives for one frame)."""
     return np.asarray(symmetric_probabilities(model, np.asarray(hands, np.float32)))
@@ -325,13 +384,7 @@ def export(model, classes: list[str], out_dir) -> dict:
 
     @tf.function(input_signature=[tf.TensorSpec([None, ROWS_PER_FRAME, DIMS], tf.float32, name="inputs")])
     def serve(inputs):
-        hand, seen = select_hand(inputs)
-        probs = symmetric_probabilities(model, hand)
-        w = tf.cast(seen, tf.float32)[:, None]
-        total = tf.reduce_sum(w)
-        mean = tf.reduce_sum(probs * w, axis=0) / tf.maximum(total, 1.0)
-        # no hand in any frame: every letter equally likely (the app's rule then says unknown)
-        return {"outputs": tf.where(total > 0, mean, tf.fill([n], 1.0 / n))}
+        return {"outputs": mean_probabilities(model, inputs, n)}
 
     archive.add_endpoint("serving_default", serve)
     import tempfile
@@ -393,7 +446,10 @@ def main(argv=None) -> int:
         raise UserError(f"the TFLite model differs from Keras by {diff:.2g}")
     info = {"classes": classes, "frames": int(len(hands)), "recipe": asdict(recipe), "seed": args.seed,
             "data": [str(d) for d in args.data], "parity_max_abs": diff}
-    (out / "letters_train.json").write_text(json.dumps(info, indent=1) + "\n")
+    # the Keras weights too: a sign model takes the letters model in as its hand-shape part
+    # (`asl-train export --handshape`)
+    model.save_weights(out / WEIGHTS)
+    (out / TRAINING).write_text(json.dumps(info, indent=1) + "\n")
     print(paths["model"])
     print(paths["labels"])
     return 0

@@ -96,6 +96,18 @@ def _hand_up_tf(frames):
     return tf.logical_or(ups[0], ups[1])
 
 
+def trim_window_tf(frames):
+    """bool[T]: the frames `trim` keeps, from the first to the last with a hand above its elbow
+    (all of them when there is none)."""
+    import tensorflow as tf
+
+    up = _hand_up_tf(frames)
+    t = tf.range(tf.shape(frames)[0])
+    first = tf.reduce_min(tf.where(up, t, tf.shape(frames)[0]))
+    last = tf.reduce_max(tf.where(up, t, -1))
+    return tf.logical_or(tf.logical_and(t >= first, t <= last), tf.logical_not(tf.reduce_any(up)))
+
+
 def preprocess_tf(frames, rows, n_out: int = INPUT_FRAMES, trim: bool = False):
     """float32[T, 543, 3] (NaN = missing) -> (float32[n_out, len(rows), 3], float32[n_out])."""
     import tensorflow as tf
@@ -104,12 +116,7 @@ def preprocess_tf(frames, rows, n_out: int = INPUT_FRAMES, trim: bool = False):
     hands = tf.gather(frames, tf.constant(HANDS.astype(np.int32)), axis=1)
     seen = tf.reduce_any(tf.logical_not(tf.math.is_nan(hands)), axis=[1, 2])
     if trim:
-        up = _hand_up_tf(frames)
-        t = tf.range(tf.shape(frames)[0])
-        first = tf.reduce_min(tf.where(up, t, tf.shape(frames)[0]))
-        last = tf.reduce_max(tf.where(up, t, -1))
-        inside = tf.logical_or(tf.logical_and(t >= first, t <= last), tf.logical_not(tf.reduce_any(up)))
-        seen = tf.logical_and(seen, inside)
+        seen = tf.logical_and(seen, trim_window_tf(frames))
     seen = tf.logical_or(seen, tf.logical_not(tf.reduce_any(seen)))
     kept = tf.cast(tf.where(seen)[:, 0], tf.int32)
     data = tf.gather(tf.gather(frames, kept, axis=0), rows, axis=1)
