@@ -2,12 +2,12 @@
 
 `asl-train export RUN --handshape LETTERS_DIR` exports the run's model with its last layer
 reading two things side by side: the encoder's embedding of the sequence, and the letters
-model's (`train/letters.py`) mean letter probabilities over the sign's frames (the frames
+X
 `--trim` keeps, each with its hand), a 26-number description of the hand shapes in it.
 
 Why: five shots of a person's `no` and `yes` (both small movements in front of the chest;
 V/N-like fingers closing on the thumb against a fist) lie close in the encoder's embedding,
-which learned hand shape from 16 signs only; the letters model learned it from 5,900 hands
+which learned hand shape from 16 signs only; the letters model learned it from 8,959 hands
 of four sources. The exported model answers exactly as the run's model does (the letters'
 part of the last layer is zero); `asl-train extend --fresh-head` and `asl-live teach` learn
 the whole last layer, which then uses both (BENCHMARKS.md, "A hand-shape channel").
