@@ -2,8 +2,9 @@
 
 `asl-train export RUN --handshape LETTERS_DIR` exports the run's model with its last layer
 reading two things side by side: the encoder's embedding of the sequence, and the letters
-X
-`--trim` keeps, each with its hand), a 26-number description of the hand shapes in it.
+model's (`train/letters.py`) mean letter probabilities over `HANDSHAPE_FRAMES` of the sign's
+frames (of those `--trim` keeps that show a hand, evenly spread), a 26-number description of
+the hand shapes in it.
 
 Why: five shots of a person's `no` and `yes` (both small movements in front of the chest;
 V/N-like fingers closing on the thumb against a fist) lie close in the encoder's embedding,
