@@ -127,35 +127,41 @@ def press(client, win, proc, key: str, timeout: float = 10.0) -> str | None:
 
 def test_window_shows_the_rendered_picture_and_maps_keys(xvfb, picture, tmp_path):
     expected, png = picture
-    proc, client, win = open_window(xvfb, png)
-    try:
-        # The picture arrives a few frames after the window maps; wait for the label to show.
-        H, W = expected.shape[:2]
-        seen = {}
 
-        def shown():
-            shot = seen["shot"] = xvfb.screenshot()
-            crop = seen["crop"] = client.picture(shot, win, (W, H))
-            return crop is not None and np.abs(crop.astype(int) - expected).mean() < 3
+    def run(last_try: bool):
+        proc, client, win = open_window(xvfb, png)
+        try:
+            # The picture arrives a few frames after the window maps; wait for the label to show.
+            H, W = expected.shape[:2]
+            seen = {}
 
-        assert wait_for(shown, 15), "the screen never showed the rendered picture"
-        shot, crop = seen["shot"], seen["crop"]
-        cv2.imwrite(str(tmp_path / "screen.png"), shot)
-        assert shot.std() > 20  # not blank
-        # The overlay is on screen: the green RECOGNISED pill, and the large white label in the panel.
-        assert tuple(int(v) for v in crop[14, 14]) == STATUS_COLOURS["recognised"]
-        assert (crop[720 - 170:720 - 90, :590].min(axis=2) > 220).sum() > 1500
-        assert press(client, win, proc, "space") == "pause"
-        assert press(client, win, proc, "m") == "mirror"
-        assert press(client, win, proc, "r") == "record"
-        assert press(client, win, proc, "a", timeout=1.0) is None  # not a command
-        assert press(client, win, proc, "Left", timeout=1.0) is None  # arrow keys are not letters
-        assert press(client, win, proc, "q") == "quit"
-        assert finish(proc) == []
-    finally:
-        client.close()
-        if proc.poll() is None:
-            proc.kill()
+            def shown():
+                shot = seen["shot"] = xvfb.screenshot()
+                crop = seen["crop"] = client.picture(shot, win, (W, H))
+                _painted(crop, seen)
+                return crop is not None and np.abs(crop.astype(int) - expected).mean() < 3
+
+            _wait_on_screen(shown, seen, 15, last_try, lambda: "the screen never showed the rendered picture")
+            shot, crop = seen["shot"], seen["crop"]
+            cv2.imwrite(str(tmp_path / "screen.png"), shot)
+            assert shot.std() > 20  # not blank
+            # The overlay is on screen: the green RECOGNISED pill, and the large white label in the panel.
+            assert tuple(int(v) for v in crop[14, 14]) == STATUS_COLOURS["recognised"]
+            assert (crop[720 - 170:720 - 90, :590].min(axis=2) > 220).sum() > 1500
+            assert press(client, win, proc, "space") == "pause"
+            assert press(client, win, proc, "m") == "mirror"
+            assert press(client, win, proc, "r") == "record"
+            assert press(client, win, proc, "a", timeout=1.0) is None  # not a command
+            assert press(client, win, proc, "Left", timeout=1.0) is None  # arrow keys are not letters
+            assert press(client, win, proc, "q") == "quit"
+            assert finish(proc) == []
+        finally:
+            client.close()
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate(timeout=30)
+
+    once_more_if_never_painted(run)
 
 
 @pytest.mark.parametrize("how", ["Escape", "close button"])
@@ -230,22 +236,34 @@ def _start_app_window(xvfb, client, model, labels, *extra, source=("--video", st
 
 class NeverPainted(Exception):
     """The app's window stayed black for a whole wait: OpenCV's Qt window under Xvfb, with both
-    cores busy, sometimes never paints (a bare namedWindow/imshow loop: 10 of 40 runs)."""
+    cores busy, sometimes never paints (a bare namedWindow/imshow loop: 10 of 40 runs; 2 of 12
+    on 2 cores with 3 busy processes). Qt's own log (QT_LOGGING_RULES="qt.qpa.*=true") shows
+    why: in those runs Qt (5.15, OpenCV's wheel) never gets the window's MapNotify, so it holds
+    back every paint, and no later Expose changes that."""
+
+
+TRIES = 4  # at 2 in 12 black runs (3 busy processes on 2 cores), four all black: under 1 in 1000
 
 
 def once_more_if_never_painted(run):
-    """`run(last_try)`; if its window never painted a pixel (it raised NeverPainted), run it once
-    more, with a warning. The app's own drawing would not paint the second time either; a
-    second black run, or any run that painted the wrong thing, fails."""
-    try:
-        return run(False)
-    except NeverPainted:
-        warnings.warn("the app's window stayed black for its whole first run; ran it again")
-        return run(True)
+    """`run(last_try)`; while its window never painted (it raised NeverPainted), run it again,
+    with a warning, up to TRIES runs. The app's own drawing would not paint the next time
+    either; a last black run, or any run that painted the wrong thing, fails."""
+    for attempt in range(1, TRIES + 1):
+        try:
+            return run(attempt == TRIES)
+        except NeverPainted:
+            warnings.warn(f"the app's window stayed black for its whole run {attempt}; ran it again")
+
+
+# The X cursor (a 12x20 sprite, 128 pixels, at the screen's centre) lies inside a window at the
+# origin, so "any pixel lit" would call a black window painted; the app paints the whole window.
+PAINTED_PIXELS = 5000
 
 
 def _painted(crop, seen: dict) -> None:
-    seen["painted"] = seen.get("painted", False) or (crop is not None and bool(crop.max() > 0))
+    lit = 0 if crop is None else int((crop.max(axis=2) > 0).sum())
+    seen["painted"] = seen.get("painted", False) or lit > PAINTED_PIXELS
 
 
 def _wait_on_screen(condition, seen: dict, timeout: float, last_try: bool, failure, interval: float = 0.1) -> None:
