@@ -44,9 +44,9 @@ from asl_live.layout import hands_visible  # noqa: E402
 UNKNOWN = "unknown"
 
 
-def embeddings(base: Path, items) -> np.ndarray:
+def embeddings(base: Path, items, name: str = "openset") -> np.ndarray:
     """The fold model's embeddings of the items, cached beside it (keyed by the sequence ids)."""
-    cache = base.with_name("openset_embeddings.npz")
+    cache = base.with_name(f"{name}_embeddings.npz")
     ids = np.array([f"{d.root.name}/{s.sequence_id}" for d, s, _, _ in items])
     if cache.is_file():
         with np.load(cache) as z:
@@ -58,7 +58,23 @@ def embeddings(base: Path, items) -> np.ndarray:
     return x
 
 
-def app_rules(base: Path, items, quantiles) -> dict:
+def negative_space(space, bank: Bank, neg_x: np.ndarray | None) -> np.ndarray:
+    """Unit vectors, in `space`'s standardised space, of what is NOT a sign of the vocabulary:
+    one per (sign, person) of the bank's `unknown` examples (their mean direction), and one per
+    clip of `neg_x` (other signs embedded by the same model, e.g. the DPAN studio clips)."""
+    unit = (lambda a: a / np.linalg.norm(a, axis=-1, keepdims=True))
+    z = unit((bank.embeddings.astype(np.float64) - space.mean) / space.std)
+    neg = []
+    mask = bank.labels == UNKNOWN
+    for sg in np.unique(bank.signs[mask]):
+        for q in np.unique(bank.participants[mask & (bank.signs == sg)]):
+            neg.append(unit(z[mask & (bank.signs == sg) & (bank.participants == q)].mean(0)))
+    if neg_x is not None and len(neg_x):
+        neg += list(unit((neg_x.astype(np.float64) - space.mean) / space.std))
+    return np.array(neg)
+
+
+def app_rules(base: Path, items, quantiles, neg_items=()) -> dict:
     """What the app answers with each fold model, under the class-count rule and under the
     `prototype` rule at each bank quantile (the threshold as `asl-train extend` writes it; the
     similarity by `extend.PrototypeSpace`, the code the app runs). No hand in any frame is
@@ -80,23 +96,54 @@ def app_rules(base: Path, items, quantiles) -> dict:
     for q in quantiles:
         t = space.bank_quantile(bank, classes, q)
         out[f"prototype q={q:g}"] = np.where((sims >= t) & hand, said, UNKNOWN)
+    # Negatives: how much nearer the named class's nearest example lies than the nearest known
+    # non-vocabulary sign (the bank's `unknown` examples, plus the extra clips). Returned as a
+    # score; app_table thresholds it nested (the other groups' people), nothing tuned here.
+    if len(neg_items):
+        unit = (lambda a: a / np.linalg.norm(a, axis=-1, keepdims=True))
+        xz = unit((x.astype(np.float64) - space.mean) / space.std)
+        bz = unit((bank.embeddings.astype(np.float64) - space.mean) / space.std)
+        nz = unit((embeddings(base, neg_items, "negatives").astype(np.float64) - space.mean) / space.std)
+        pos = np.array([(bz[bank.labels == classes[k]] @ v).max() if classes[k] != UNKNOWN else -1.0
+                        for v, k in zip(xz, best)])
+        neg = np.maximum((xz @ bz[bank.labels == UNKNOWN].T).max(1), (xz @ nz.T).max(1))
+        t = space.bank_quantile(bank, classes, quantiles[0])
+        ok = (sims >= t) & hand & (said != UNKNOWN)
+        out["__margin"] = np.where(ok, pos - neg, -np.inf)
+        out["__said"] = said
     return out
 
 
 def app_table(args, ds, rows, dict_items) -> None:
     quantiles = [float(v) for v in args.quantiles.split(",")]
+    neg_items = []
+    if args.negatives:
+        nds = Dataset(args.negatives)
+        neg_items = [(nds, s, gislr_name(s.sign), "negatives") for s in nds.samples()
+                     if gislr_name(s.sign) not in NEAR_VOCABULARY and gislr_name(s.sign) not in VOCABULARY]
     said, sign, setting, person = {}, [], [], []
     for k in range(len(FOLDS)):
         held = people_of(FOLDS[k])
         items = [(ds, s, s.sign, "webcam" if s.participant_id in WEBCAM else "phone")
                  for s in rows if s.participant_id in held] + dict_items
-        for name, v in app_rules(Path(args.work) / f"fold{k}" / "base" / "model.tflite", items, quantiles).items():
+        for name, v in app_rules(Path(args.work) / f"fold{k}" / "base" / "model.tflite", items, quantiles,
+                                 neg_items).items():
             said.setdefault(name, []).append(v)
+        said.setdefault("__fold", []).append(np.full(len(items), k))
         sign += [t[2] for t in items]
         setting += [t[3] for t in items]
         person += [t[1].participant_id if t[3] != "dictionary" else -1 for t in items]
     sign, setting, person = np.array(sign), np.array(setting), np.array(person)
     inside = np.isin(sign, VOCABULARY)
+    fold = np.concatenate(said.pop("__fold"))
+    if "__margin" in said:
+        margin, named = np.concatenate(said.pop("__margin")), np.concatenate(said.pop("__said"))
+        for keep in (0.99, 0.97, 0.95):
+            kept = np.zeros(len(margin), bool)
+            for k in range(len(FOLDS)):
+                ref = margin[(fold != k) & inside & (named == sign) & (setting != "dictionary")]
+                kept[fold == k] = margin[fold == k] >= np.quantile(ref[np.isfinite(ref)], 1 - keep)
+            said[f"prototype q={quantiles[0]:g} + negatives, keep {keep}"] = [np.where(kept, named, UNKNOWN)]
     print("| rule (as the app answers) | setting | mean per-sign recall | per sign | other signs + idle `unknown` |")
     print("|---|---|---|---|---|")
     for name, parts in said.items():
@@ -161,6 +208,8 @@ def main() -> int:
     p.add_argument("--app", action="store_true",
                    help="instead: the app's answers under the class-count rule and the prototype rule")
     p.add_argument("--quantiles", default="0.02,0.05,0.1", help="bank quantiles of the prototype rule (--app)")
+    p.add_argument("--negatives", metavar="DIR", help="(--app) other signs (e.g. the DPAN studio clips): a rule "
+                   "that answers `unknown` when one of them, or a bank `unknown`, lies nearer than the class")
     args = p.parse_args()
     ds, dds = Dataset(args.data), Dataset(args.dictionary)
     rows = ds.samples()

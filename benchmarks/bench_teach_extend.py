@@ -84,7 +84,17 @@ def train_encoder(ds: Dataset, rows: list[Sample], root: Path, recipe: str, epoc
     (GISLR spelling, each sign its own class), exported; reused when already there."""
     labels = (lambda s: s.sign) if recipe == "fine" else (lambda s: s.sign if s.sign in VOCABULARY else UNKNOWN)
     pairs = [(ds.root, Sample(s.path, s.participant_id, s.sequence_id, labels(s))) for s in rows]
-    pairs += [(d.root, Sample(s.path, s.participant_id, s.sequence_id, gislr_name(s.sign))) for d, s in extra]
+    # Datasets made by the importers all number their people from 0: give each (dataset, person)
+    # of `extra` its own id, so their folders do not collide in the linked dataset.
+    ids: dict = {}
+    for d, s in extra:
+        pid = ids.setdefault((d.root, s.participant_id), 900_000 + len(ids))
+        folder = root / "extra" / "train_landmark_files" / str(pid)
+        if not folder.exists():
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.symlink_to((d.root / "train_landmark_files" / str(s.participant_id)).resolve())
+        pairs.append((root / "extra", Sample(f"train_landmark_files/{pid}/{Path(s.path).name}", pid,
+                                                       s.sequence_id, gislr_name(s.sign))))
     train_ds = link_dataset(root / "train", pairs, sorted({s.sign for _, s in pairs}))
     run = root / "encoder"
     if reuse is not None and not (run / "model.weights.h5").is_file():
@@ -134,6 +144,10 @@ def main() -> int:
                    help="a dataset whose sequences also train every encoder (each sign its own class; not "
                         "the head, not the bank), except fold 3's, which holds the studio setting out: the "
                         "DPAN prompt clips (import-videos --keep-names)")
+    p.add_argument("--pretrain-letters", nargs="+", metavar="DIR", default=[],
+                   help="fingerspelling datasets (data/letters/*, import-mpdata --keep-names) that also train "
+                        "the encoder, each letter its own class `letter-x` (`a` is also a DPAN sign); "
+                        "with --two2third only")
     p.add_argument("--folds", default="0,1,2,3")
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--fit-args", default="", help="more `asl-train fit` options for every encoder, e.g. "
@@ -160,6 +174,8 @@ def main() -> int:
     reuse = Path(args.encoders_from) if args.encoders_from else None
     extra = [] if not args.pretrain_extra else \
         [(Dataset(args.pretrain_extra), s) for s in Dataset(args.pretrain_extra).samples()]
+    letters = [(d, Sample(s.path, s.participant_id, s.sequence_id, f"letter-{s.sign.lower()}"))
+               for d in map(Dataset, args.pretrain_letters) for s in d.samples()]
     results_name = f"results_s{args.seed}_k{args.shots}{args.tag}.jsonl"
     work.mkdir(parents=True, exist_ok=True)
     ds = Dataset(args.data)
@@ -172,7 +188,7 @@ def main() -> int:
             f.write(json.dumps(record) + "\n")
 
     if args.two2third:
-        return two_to_third(ds, rows, work, args)
+        return two_to_third(ds, rows, work, args, extra + letters)
     for k in [int(x) for x in args.folds.split(",")]:
         held = people_of(FOLDS[k])
         train_rows = [s for s in rows if s.participant_id not in held]
@@ -271,13 +287,13 @@ THIRD = {101, 102, 103, 105}   # webcam people of other projects (104 is tradutt
 FRIENDS = {72988, 54320, 104}  # traduttore's two people (54320 = 104, dmohazab)
 
 
-def two_to_third(ds: Dataset, rows: list[Sample], work: Path, args) -> int:
+def two_to_third(ds: Dataset, rows: list[Sample], work: Path, args, extra=()) -> int:
     """A user who records two friends: a head on their recordings, on an encoder pretrained on
-    everyone here but the people it is tested on."""
+    everyone here but the people it is tested on (and on `extra`: other datasets' signs)."""
     # Neither the people tested nor the two friends: the shipped encoder never saw a user's friends.
     pre_rows = [s for s in rows if s.participant_id not in THIRD | FRIENDS]
     root = work / "two2third"
-    encoder = train_encoder(ds, pre_rows, root, args.recipe, args.epochs, fit_args=args.fit_args,
+    encoder = train_encoder(ds, pre_rows, root, args.recipe, args.epochs, extra, fit_args=args.fit_args,
                             export_args=args.export_args,
                             reuse=Path(args.encoders_from) if args.encoders_from else None)
     friends = [s for s in rows if s.participant_id in (72988, 54320)]   # their six signs
