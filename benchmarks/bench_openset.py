@@ -58,27 +58,12 @@ def embeddings(base: Path, items, name: str = "openset") -> np.ndarray:
     return x
 
 
-def negative_space(space, bank: Bank, neg_x: np.ndarray | None) -> np.ndarray:
-    """Unit vectors, in `space`'s standardised space, of what is NOT a sign of the vocabulary:
-    one per (sign, person) of the bank's `unknown` examples (their mean direction), and one per
-    clip of `neg_x` (other signs embedded by the same model, e.g. the DPAN studio clips)."""
-    unit = (lambda a: a / np.linalg.norm(a, axis=-1, keepdims=True))
-    z = unit((bank.embeddings.astype(np.float64) - space.mean) / space.std)
-    neg = []
-    mask = bank.labels == UNKNOWN
-    for sg in np.unique(bank.signs[mask]):
-        for q in np.unique(bank.participants[mask & (bank.signs == sg)]):
-            neg.append(unit(z[mask & (bank.signs == sg) & (bank.participants == q)].mean(0)))
-    if neg_x is not None and len(neg_x):
-        neg += list(unit((neg_x.astype(np.float64) - space.mean) / space.std))
-    return np.array(neg)
-
-
-def app_rules(base: Path, items, quantiles, neg_items=()) -> dict:
+def app_rules(base: Path, items, quantiles, neg_items=()) -> tuple[dict, np.ndarray | None, np.ndarray]:
     """What the app answers with each fold model, under the class-count rule and under the
     `prototype` rule at each bank quantile (the threshold as `asl-train extend` writes it; the
     similarity by `extend.PrototypeSpace`, the code the app runs). No hand in any frame is
-    `unknown` in both, as in the app."""
+    `unknown` in both, as in the app. Also, with `neg_items`, the negatives margin of each item
+    (else None) and the class the softmax names."""
     bank = Bank.load(base)
     labels = json.loads(base.with_name("sign_to_prediction_index_map.json").read_text())
     classes = sorted(labels, key=labels.get)
@@ -109,9 +94,8 @@ def app_rules(base: Path, items, quantiles, neg_items=()) -> dict:
         neg = np.maximum((xz @ bz[bank.labels == UNKNOWN].T).max(1), (xz @ nz.T).max(1))
         t = space.bank_quantile(bank, classes, quantiles[0])
         ok = (sims >= t) & hand & (said != UNKNOWN)
-        out["__margin"] = np.where(ok, pos - neg, -np.inf)
-        out["__said"] = said
-    return out
+        return out, np.where(ok, pos - neg, -np.inf), said
+    return out, None, said
 
 
 def app_table(args, ds, rows, dict_items) -> None:
@@ -122,22 +106,27 @@ def app_table(args, ds, rows, dict_items) -> None:
         neg_items = [(nds, s, gislr_name(s.sign), "negatives") for s in nds.samples()
                      if gislr_name(s.sign) not in NEAR_VOCABULARY and gislr_name(s.sign) not in VOCABULARY]
     said, sign, setting, person = {}, [], [], []
+    folds, margins, nameds = [], [], []
     for k in range(len(FOLDS)):
         held = people_of(FOLDS[k])
         items = [(ds, s, s.sign, "webcam" if s.participant_id in WEBCAM else "phone")
                  for s in rows if s.participant_id in held] + dict_items
-        for name, v in app_rules(Path(args.work) / f"fold{k}" / "base" / "model.tflite", items, quantiles,
-                                 neg_items).items():
+        rules, margin, named = app_rules(Path(args.work) / f"fold{k}" / "base" / "model.tflite", items,
+                                         quantiles, neg_items)
+        for name, v in rules.items():
             said.setdefault(name, []).append(v)
-        said.setdefault("__fold", []).append(np.full(len(items), k))
+        folds.append(np.full(len(items), k))
+        if margin is not None:
+            margins.append(margin)
+            nameds.append(named)
         sign += [t[2] for t in items]
         setting += [t[3] for t in items]
         person += [t[1].participant_id if t[3] != "dictionary" else -1 for t in items]
     sign, setting, person = np.array(sign), np.array(setting), np.array(person)
     inside = np.isin(sign, VOCABULARY)
-    fold = np.concatenate(said.pop("__fold"))
-    if "__margin" in said:
-        margin, named = np.concatenate(said.pop("__margin")), np.concatenate(said.pop("__said"))
+    fold = np.concatenate(folds)
+    if margins:
+        margin, named = np.concatenate(margins), np.concatenate(nameds)
         for keep in (0.99, 0.97, 0.95):
             kept = np.zeros(len(margin), bool)
             for k in range(len(FOLDS)):
