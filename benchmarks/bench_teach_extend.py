@@ -94,7 +94,7 @@ def train_encoder(ds: Dataset, rows: list[Sample], root: Path, recipe: str, epoc
             folder.parent.mkdir(parents=True, exist_ok=True)
             folder.symlink_to((d.root / "train_landmark_files" / str(s.participant_id)).resolve())
         pairs.append((root / "extra", Sample(f"train_landmark_files/{pid}/{Path(s.path).name}", pid,
-                                                       s.sequence_id, gislr_name(s.sign))))
+                                             s.sequence_id, gislr_name(s.sign))))
     train_ds = link_dataset(root / "train", pairs, sorted({s.sign for _, s in pairs}))
     run = root / "encoder"
     if reuse is not None and not (run / "model.weights.h5").is_file():
