@@ -50,19 +50,11 @@ def _x_socket_reachable(display: str) -> bool:
 
 def _x_display_opens(display: str) -> bool | None:
     """Open and close an X connection with libX11 (auth included); None when libX11 is missing."""
-    import ctypes
-    import ctypes.util
+    from . import x11
 
-    name = ctypes.util.find_library("X11")
-    if not name:
+    xlib = x11.load()
+    if xlib is None:
         return None
-    try:
-        xlib = ctypes.CDLL(name)
-    except OSError:
-        return None
-    xlib.XOpenDisplay.restype = ctypes.c_void_p
-    xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
-    xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
     # libX11 writes its own complaint ("Authorization required...") to stderr on failure;
     # hold it back so the user sees our one line only.
     saved = os.dup(2)
@@ -133,8 +125,10 @@ def _placeholder(text: str, size=(960, 720)):
 class Window:
     """A resizable OpenCV window; `show` draws a picture and reports the key pressed."""
 
-    def __init__(self, title: str = "asl-live"):
+    def __init__(self, title: str = "asl-live", remind_mapped: bool = True):
         import threading
+
+        from .map_reminder import MapReminder
 
         # macOS' Cocoa aborts when a window is made off the main thread; Linux lets it pass, so
         # a thread slipped in here would only break on a Mac. Holistic and the camera run in
@@ -153,6 +147,8 @@ class Window:
         # GUI_NORMAL: no Qt toolbar or status bar, just the picture; KEEPRATIO on resize.
         cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         # Until the first picture (models still loading) Qt would show an empty white window.
+        # Qt sometimes loses the window's MapNotify and then never paints: tell it (map_reminder.py).
+        self._reminder = MapReminder(title) if remind_mapped else None
         self.show(_placeholder("starting..."))
         self._sized = False
 
@@ -168,6 +164,8 @@ class Window:
         # waitKeyEx: full key codes. waitKey masks them to 8 bits, which turns the arrow
         # keys (0xFF51-0xFF54) into 'Q'-'T' and Left into quit.
         key = cv2.waitKeyEx(1)
+        if self._reminder is not None and not self._reminder.done:
+            self._reminder.poll()
         # Closing the window with its title-bar button leaves no key: ask whether it is still visible.
         if cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
             self._open = False

@@ -123,50 +123,29 @@ def wait_for(condition, timeout: float = 20.0, interval: float = 0.1) -> bool:
 
 
 # --------------------------------------------------------------------------- keys and windows
-# Talks to the X server through libX11 with ctypes: OpenCV itself links libX11, so
-# it is there wherever a window can open, and no extra package (xdotool, Xlib) is needed.
-
-def _ignore_x_error(display, event) -> int:
-    return 0
-
-
-_IGNORE_X_ERRORS = None  # the C callback, made once and kept alive (see _xlib)
-
+# Talks to the X server through libX11 with ctypes (asl_live.x11: OpenCV itself links libX11, so
+# it is there wherever a window can open, and no extra package (xdotool, Xlib) is needed).
 
 def _xlib():
     import ctypes
-    import ctypes.util
 
-    global _IGNORE_X_ERRORS
-    x = ctypes.CDLL(ctypes.util.find_library("X11"))
-    if _IGNORE_X_ERRORS is None:
-        _IGNORE_X_ERRORS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)(_ignore_x_error)
+    from asl_live import x11
+
+    x = x11.load()
     vp, c_ulong = ctypes.c_void_p, ctypes.c_ulong
-    x.XOpenDisplay.restype = vp
-    x.XOpenDisplay.argtypes = [ctypes.c_char_p]
-    x.XCloseDisplay.argtypes = [vp]
-    x.XDefaultRootWindow.restype = c_ulong
-    x.XDefaultRootWindow.argtypes = [vp]
-    x.XQueryTree.argtypes = [vp, c_ulong, ctypes.POINTER(c_ulong), ctypes.POINTER(c_ulong),
-                             ctypes.POINTER(ctypes.POINTER(c_ulong)), ctypes.POINTER(ctypes.c_uint)]
-    x.XFetchName.argtypes = [vp, c_ulong, ctypes.POINTER(ctypes.c_char_p)]
-    x.XFree.argtypes = [vp]
     x.XStringToKeysym.restype = c_ulong
     x.XStringToKeysym.argtypes = [ctypes.c_char_p]
     x.XKeysymToKeycode.restype = ctypes.c_ubyte
     x.XKeysymToKeycode.argtypes = [vp, c_ulong]
-    x.XSendEvent.argtypes = [vp, c_ulong, ctypes.c_int, ctypes.c_long, vp]
     x.XSetInputFocus.argtypes = [vp, c_ulong, ctypes.c_int, c_ulong]
-    x.XFlush.argtypes = [vp]
-    x.XSync.argtypes = [vp, ctypes.c_int]
     x.XInternAtom.restype = c_ulong
     x.XInternAtom.argtypes = [vp, ctypes.c_char_p, ctypes.c_int]
-    x.XGetWindowAttributes.argtypes = [vp, c_ulong, vp]
     x.XGetGeometry.argtypes = [vp, c_ulong, ctypes.POINTER(c_ulong)] + [ctypes.POINTER(ctypes.c_int)] * 2 \
         + [ctypes.POINTER(ctypes.c_uint)] * 4
     # Xlib's default error handler ends the process: one for a window that closed between
     # finding it and asking about it (the app ends by itself) would take the whole test run down.
-    x.XSetErrorHandler(_IGNORE_X_ERRORS)
+    # The test process opens no window of its own, so errors are ignored for its whole life.
+    x.XSetErrorHandler(ctypes.cast(x11.IGNORE_ERRORS, vp))
     x.XTranslateCoordinates.argtypes = [vp, c_ulong, c_ulong, ctypes.c_int, ctypes.c_int,
                                         ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int),
                                         ctypes.POINTER(c_ulong)]
@@ -195,25 +174,9 @@ class XClient:
 
     def windows(self, title: str) -> list[int]:
         """Ids of the windows named `title`, searched depth-first from the root."""
-        import ctypes
+        from asl_live.x11 import windows_named
 
-        x, found, stack = self.x, [], [x_root := self.x.XDefaultRootWindow(self.dpy)]
-        del x_root
-        while stack:
-            w = stack.pop()
-            name = ctypes.c_char_p()
-            if x.XFetchName(self.dpy, w, ctypes.byref(name)) and name.value is not None:
-                if name.value.decode(errors="replace") == title:
-                    found.append(w)
-                x.XFree(name)
-            root, parent = ctypes.c_ulong(), ctypes.c_ulong()
-            children, n = ctypes.POINTER(ctypes.c_ulong)(), ctypes.c_uint()
-            if x.XQueryTree(self.dpy, w, ctypes.byref(root), ctypes.byref(parent),
-                            ctypes.byref(children), ctypes.byref(n)):
-                stack.extend(children[i] for i in range(n.value))
-                if children:
-                    x.XFree(children)
-        return found
+        return windows_named(self.x, self.dpy, title)
 
     def origin(self, window: int) -> tuple[int, int]:
         """The window's top-left corner in screen pixels."""
