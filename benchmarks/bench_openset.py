@@ -58,16 +58,39 @@ def embeddings(base: Path, items, name: str = "openset") -> np.ndarray:
     return x
 
 
-def app_rules(base: Path, items, quantiles, neg_items=()) -> tuple[dict, np.ndarray | None, np.ndarray]:
+def without_person_directions(bank: Bank, x: np.ndarray, k: int) -> tuple[Bank, np.ndarray]:
+    """Nuisance attribute projection (as in speaker verification): the bank and `x`, standardised
+    by the bank, with the `k` directions along which one sign's mean moves from person to person
+    (the bank's people only: every sign with two people or more) projected out."""
+    b = bank.embeddings.astype(np.float64)
+    mean, std = b.mean(0), b.std(0) + 1e-6
+    bz, xz = (b - mean) / std, (np.asarray(x, np.float64) - mean) / std
+    moves = []
+    for sg in np.unique(bank.signs):
+        mine = bank.signs == sg
+        if len(np.unique(bank.participants[mine])) < 2:
+            continue
+        for q in np.unique(bank.participants[mine]):
+            theirs = mine & (bank.participants == q)
+            moves.append((bz[theirs].mean(0) - bz[mine].mean(0)) * np.sqrt(theirs.sum()))
+    directions = np.linalg.svd(np.array(moves), full_matrices=False)[2][:k]
+    keep = np.eye(b.shape[1]) - directions.T @ directions
+    return Bank((bz @ keep).astype(np.float32), bank.labels, bank.signs, bank.participants), xz @ keep
+
+
+def app_rules(base: Path, items, quantiles, neg_items=(), nap: int = 0) -> tuple[dict, np.ndarray | None, np.ndarray]:
     """What the app answers with each fold model, under the class-count rule and under the
     `prototype` rule at each bank quantile (the threshold as `asl-train extend` writes it; the
     similarity by `extend.PrototypeSpace`, the code the app runs). No hand in any frame is
     `unknown` in both, as in the app. Also, with `neg_items`, the negatives margin of each item
-    (else None) and the class the softmax names."""
+    (else None) and the class the softmax names. `nap`: first project out that many directions
+    of person-to-person variation (`without_person_directions`), then refit the head."""
     bank = Bank.load(base)
     labels = json.loads(base.with_name("sign_to_prediction_index_map.json").read_text())
     classes = sorted(labels, key=labels.get)
     x = embeddings(base, items)
+    if nap:
+        bank, x = without_person_directions(bank, x, nap)
     kernel, bias = fit_head(bank.embeddings, bank.labels, classes)
     logits = x @ kernel + bias
     p = np.exp(logits - logits.max(1, keepdims=True))
@@ -112,7 +135,7 @@ def app_table(args, ds, rows, dict_items) -> None:
         items = [(ds, s, s.sign, "webcam" if s.participant_id in WEBCAM else "phone")
                  for s in rows if s.participant_id in held] + dict_items
         rules, margin, named = app_rules(Path(args.work) / f"fold{k}" / "base" / "model.tflite", items,
-                                         quantiles, neg_items)
+                                         quantiles, neg_items, args.nap)
         for name, v in rules.items():
             said.setdefault(name, []).append(v)
         folds.append(np.full(len(items), k))
@@ -197,6 +220,8 @@ def main() -> int:
     p.add_argument("--app", action="store_true",
                    help="instead: the app's answers under the class-count rule and the prototype rule")
     p.add_argument("--quantiles", default="0.02,0.05,0.1", help="bank quantiles of the prototype rule (--app)")
+    p.add_argument("--nap", type=int, default=0, metavar="K", help="(--app) project out K directions of "
+                   "person-to-person variation (learned on the bank) before the head and the rules")
     p.add_argument("--negatives", metavar="DIR", help="(--app) other signs (e.g. the DPAN studio clips): a rule "
                    "that answers `unknown` when one of them, or a bank `unknown`, lies nearer than the class")
     args = p.parse_args()
