@@ -121,6 +121,35 @@ def app_rules(base: Path, items, quantiles, neg_items=(), nap: int = 0) -> tuple
     return out, None, said
 
 
+def _nap_nested(by_k: dict, fold, sign, setting, inside) -> list[int]:
+    """For each group k, the K whose answers on the OTHER groups' webcam people reject the most
+    signs outside the vocabulary while the mean per-sign recall of their webcam and phone people
+    stays within 0.01 of K = 0's (the first candidate)."""
+    def measure(a, where):
+        recall = []
+        for st in ("webcam", "phone"):
+            voc = where & inside & (setting == st)
+            recall.append(np.mean([((a == sign) & voc & (sign == c)).sum() / (voc & (sign == c)).sum()
+                                   for c in VOCABULARY if (voc & (sign == c)).any()]))
+        oov = where & ~inside & (setting == "webcam")
+        return recall, (a[oov] == UNKNOWN).mean()
+
+    answers = {c: np.concatenate(parts) for c, parts in by_k.items()}
+    first = next(iter(by_k))
+    chosen = []
+    for k in range(len(FOLDS)):
+        others = fold != k
+        base_recall, _ = measure(answers[first], others)
+        best, best_rejected = first, measure(answers[first], others)[1]
+        for c, a in answers.items():
+            recall, rejected = measure(a, others)
+            if all(r >= b - 0.01 for r, b in zip(recall, base_recall)) and rejected > best_rejected:
+                best, best_rejected = c, rejected
+        chosen.append(best)
+    print(f"NAP: K chosen per group {chosen}", file=sys.stderr)
+    return chosen
+
+
 def app_table(args, ds, rows, dict_items) -> None:
     quantiles = [float(v) for v in args.quantiles.split(",")]
     neg_items = []
@@ -130,6 +159,8 @@ def app_table(args, ds, rows, dict_items) -> None:
                      if gislr_name(s.sign) not in NEAR_VOCABULARY and gislr_name(s.sign) not in VOCABULARY]
     said, sign, setting, person = {}, [], [], []
     folds, margins, nameds = [], [], []
+    candidates = [int(v) for v in args.nap_choose.split(",")] if args.nap_choose else []
+    by_k: dict[int, list] = {c: [] for c in candidates}   # the first quantile's prototype answers per K
     for k in range(len(FOLDS)):
         held = people_of(FOLDS[k])
         items = [(ds, s, s.sign, "webcam" if s.participant_id in WEBCAM else "phone")
@@ -139,6 +170,9 @@ def app_table(args, ds, rows, dict_items) -> None:
         for name, v in rules.items():
             said.setdefault(name, []).append(v)
         folds.append(np.full(len(items), k))
+        for c in candidates:
+            by_k[c].append(app_rules(Path(args.work) / f"fold{k}" / "base" / "model.tflite", items,
+                                     quantiles[:1], (), c)[0][f"prototype q={quantiles[0]:g}"])
         if margin is not None:
             margins.append(margin)
             nameds.append(named)
@@ -156,6 +190,9 @@ def app_table(args, ds, rows, dict_items) -> None:
                 ref = margin[(fold != k) & inside & (named == sign) & (setting != "dictionary")]
                 kept[fold == k] = margin[fold == k] >= np.quantile(ref[np.isfinite(ref)], 1 - keep)
             said[f"prototype q={quantiles[0]:g} + negatives, keep {keep}"] = [np.where(kept, named, UNKNOWN)]
+    if candidates:
+        said[f"prototype q={quantiles[0]:g} + NAP, K chosen nested"] = [
+            by_k[chosen][k] for k, chosen in enumerate(_nap_nested(by_k, fold, sign, setting, inside))]
     print("| rule (as the app answers) | setting | mean per-sign recall | per sign | other signs + idle `unknown` |")
     print("|---|---|---|---|---|")
     for name, parts in said.items():
@@ -222,6 +259,8 @@ def main() -> int:
     p.add_argument("--quantiles", default="0.02,0.05,0.1", help="bank quantiles of the prototype rule (--app)")
     p.add_argument("--nap", type=int, default=0, metavar="K", help="(--app) project out K directions of "
                    "person-to-person variation (learned on the bank) before the head and the rules")
+    p.add_argument("--nap-choose", metavar="K,K", help="(--app) candidates for --nap's K, the first the baseline "
+                   "(e.g. 0,1,2,3,5,8,12,20): each group's K chosen on the other groups' people (_nap_nested)")
     p.add_argument("--negatives", metavar="DIR", help="(--app) other signs (e.g. the DPAN studio clips): a rule "
                    "that answers `unknown` when one of them, or a bank `unknown`, lies nearer than the class")
     args = p.parse_args()
