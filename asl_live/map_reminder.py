@@ -27,6 +27,10 @@ MAP_NOTIFY = 19                     # X11 event type
 STRUCTURE_NOTIFY_MASK = 1 << 17
 IS_VIEWABLE = 2                     # XWindowAttributes.map_state
 GIVE_UP_AFTER_S = 10.0              # a window not viewable by then is not coming (or not ours)
+# Finding the window walks the X window tree, two round trips per window: on a desktop with a
+# few hundred windows that is milliseconds, so it is done at most this often, and once found
+# the window's id is kept.
+POLL_EVERY_S = 0.05
 
 
 class MapReminder:
@@ -40,11 +44,17 @@ class MapReminder:
         self.done = self.done or self._x is None
         self._dpy = None
         self._deadline = time.monotonic() + GIVE_UP_AFTER_S
+        self._next = 0.0
+        self._ids: list[int] = []
         self.sent_to: list[int] = []
 
     def poll(self) -> None:
         if self.done:
             return
+        now = time.monotonic()
+        if now < self._next:
+            return
+        self._next = now + POLL_EVERY_S
         x = self._x
         if self._dpy is None:
             self._dpy = x.XOpenDisplay(os.environ["DISPLAY"].encode()) or None
@@ -53,7 +63,8 @@ class MapReminder:
                 return
         viewable = []
         with x11.errors_ignored(x):
-            for w in x11.windows_named(x, self._dpy, self.title):
+            self._ids = self._ids or x11.windows_named(x, self._dpy, self.title)
+            for w in self._ids:
                 attrs = x11.XWindowAttributes()
                 if x.XGetWindowAttributes(self._dpy, w, ctypes.byref(attrs)) and attrs.map_state == IS_VIEWABLE:
                     viewable.append(w)
