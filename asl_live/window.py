@@ -123,7 +123,10 @@ def _placeholder(text: str, size=(960, 720)):
 
 
 class Window:
-    """A resizable OpenCV window; `show` draws a picture and reports the key pressed."""
+    """A resizable OpenCV window; `show` draws a picture and reports the key pressed.
+
+    `remind_mapped=False` leaves out the MapNotify reminder (map_reminder.py); only
+    benchmarks/bench_window_paint.py does, to measure what it is for."""
 
     def __init__(self, title: str = "asl-live", remind_mapped: bool = True):
         import threading
