@@ -157,9 +157,7 @@ def test_window_shows_the_rendered_picture_and_maps_keys(xvfb, picture, tmp_path
             assert finish(proc) == []
         finally:
             client.close()
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate(timeout=30)
+            _stop(proc)
 
     once_more_if_never_painted(run)
 
