@@ -63,7 +63,8 @@ def _as_config(config) -> Config:
     return Config.from_dict(dict(config))
 
 
-def _make_sequence(frames, positions, labels, n_classes, batch, config, rows, rng, shuffle_all=True):
+def _make_sequence(frames, positions, labels, n_classes, batch, config, rows, rng, shuffle_all=True,
+                   people=None):
     import keras
 
     from .augment import Augmenter
@@ -90,7 +91,10 @@ def _make_sequence(frames, positions, labels, n_classes, batch, config, rows, rn
                 idx = np.take(self.order, np.arange(i * batch, (i + 1) * batch), mode="wrap")
             f, p = augment(frames[idx], positions[idx])
             y = np.eye(n_classes, dtype=np.float32)[labels[idx]]
-            return {"frames": f, "positions": p}, y
+            if people is None:
+                return {"frames": f, "positions": p}, y
+            who = np.eye(int(people.max()) + 1, dtype=np.float32)[people[idx]]
+            return {"frames": f, "positions": p, "label": y}, {"classifier": y, "person": who}
 
     return Batches()
 
@@ -145,7 +149,7 @@ def _epoch_timer(n_samples: int):
 class _BestWeights:
     """Keep the weights of the best validation epoch (top-1 accuracy, then loss), or the last."""
 
-    def __init__(self, path: Path, has_validation: bool):
+    def __init__(self, path: Path, has_validation: bool, model=None):
         import keras
 
         outer = self
@@ -161,7 +165,7 @@ class _BestWeights:
                         return
                     outer.best = key
                 outer.best_epoch = epoch + 1
-                self.model.save_weights(str(path) + ".tmp.weights.h5")
+                (model or self.model).save_weights(str(path) + ".tmp.weights.h5")
                 os.replace(str(path) + ".tmp.weights.h5", path)
 
         self.callback = Callback()
@@ -256,8 +260,23 @@ def _save_parity_sequences(data: datamod.Data, idx: np.ndarray, run_dir: Path, s
         np.savez_compressed(f, **arrays)
 
 
+def _sign_metrics_as_usual():
+    """With a person adversary the sign output's metrics are named `classifier_...`: give them
+    their usual names (metrics.csv, plots, the best-weights choice and the summary read those)."""
+    import keras
+
+    class Callback(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            for key in list(logs or {}):
+                for prefix in ("", "val_"):
+                    if key.startswith(prefix + "classifier_"):
+                        logs[prefix + key[len(prefix + "classifier_"):]] = logs.pop(key)
+
+    return Callback()
+
+
 def train_arrays(frames, positions, labels, n_classes, train_idx, val_idx, config: Config, run_dir: Path,
-                 columns, *, progress: bool = True, callbacks=()):
+                 columns, *, progress: bool = True, callbacks=(), groups=None):
     """Train on preprocessed features; writes metrics.csv and the best weights into `run_dir`.
 
     Returns (history, best-weights tracker, epochs, batch size, seconds). Used by `fit` and
@@ -284,25 +303,37 @@ def train_arrays(frames, positions, labels, n_classes, train_idx, val_idx, confi
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay, clipnorm=1.0)
     optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta", "empty_embedding",
                                                    "landmark_weights", "embeddings", "mean", "std"])
-    model.compile(optimizer=optimizer,
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-                  metrics=["accuracy", keras.metrics.TopKCategoricalAccuracy(k=min(5, n_classes), name="top5")],
-                  jit_compile=_use_xla())
+    sign_loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
+    sign_metrics = ["accuracy", keras.metrics.TopKCategoricalAccuracy(k=min(5, n_classes), name="top5")]
+    people = None
+    trained = model
+    if config.person_adversary > 0 and groups is not None:
+        from .adversary import PERSON, trainer
+
+        _, people = np.unique(np.asarray(groups)[train_idx], return_inverse=True)
+        trained = trainer(model, n_classes, int(people.max()) + 1, config.person_adversary)
+        trained.compile(optimizer=optimizer, loss={"classifier": sign_loss, PERSON: "categorical_crossentropy"},
+                        metrics={"classifier": sign_metrics}, jit_compile=_use_xla())
+    else:
+        model.compile(optimizer=optimizer, loss=sign_loss, metrics=sign_metrics, jit_compile=_use_xla())
 
     rows = CACHE_ROWS[columns]
     batches = _make_sequence(frames[train_idx], positions[train_idx], labels[train_idx],
-                             n_classes, batch, config, rows, rng)
+                             n_classes, batch, config, rows, rng, people=people)
     validation = None
     if len(val_idx):
-        validation = ({"frames": frames[val_idx], "positions": positions[val_idx]},
-                      np.eye(n_classes, dtype=np.float32)[labels[val_idx]])
+        y = np.eye(n_classes, dtype=np.float32)[labels[val_idx]]
+        validation = ({"frames": frames[val_idx], "positions": positions[val_idx]}, y)
+        if people is not None:   # people never seen in training: no person target (zero loss)
+            validation = ({**validation[0], "label": y},
+                          {"classifier": y, "person": np.zeros((len(y), int(people.max()) + 1), np.float32)})
 
-    best = _BestWeights(Path(run_dir) / WEIGHTS, validation is not None)
-    callbacks = [_epoch_timer(len(batches) * batch),
+    best = _BestWeights(Path(run_dir) / WEIGHTS, validation is not None, model)
+    callbacks = [*([_sign_metrics_as_usual()] if people is not None else []), _epoch_timer(len(batches) * batch),
                  keras.callbacks.CSVLogger(str(Path(run_dir) / "metrics.csv")), best.callback,
                  _Progress(epochs, progress).callback, *callbacks]
     started = time.perf_counter()
-    history = model.fit(batches, validation_data=validation, epochs=epochs, verbose=0,
+    history = trained.fit(batches, validation_data=validation, epochs=epochs, verbose=0,
                         callbacks=callbacks, batch_size=batch)
     return history, best, epochs, batch, time.perf_counter() - started
 
@@ -336,7 +367,7 @@ def fit(data_dir, out_run_dir, config=None, *, wandb: bool = False, progress: bo
     extra = [_wandb_callback(run_dir, config, data.root)] if wandb else []
     history, best, epochs, batch, seconds = train_arrays(
         frames, positions, data.labels, len(data.signs), train_idx, val_idx, config, run_dir,
-        columns, progress=progress, callbacks=extra)
+        columns, progress=progress, callbacks=extra, groups=data.participants)
     saved.update(_epochs_run=epochs, _batch_size_run=batch)
     with atomic_write(run_dir / "config.json", "w") as f:
         json.dump(saved, f, indent=1)
