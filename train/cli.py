@@ -70,9 +70,9 @@ def _parser() -> argparse.ArgumentParser:
                         "from rest), inside the model")
     f.add_argument("--batch-size", type=int)
     f.add_argument("--batch-all-signs", type=int, metavar="N", help="each batch holds N samples of every sign")
-    f.add_argument("--person-adversary", type=float, metavar="W",
-                   help="weight of a person adversary (gradient reversal, conditioned on the sign): the "
-                        "model learns the sign while hiding who signs it (default 0: off)")
+    f.add_argument("--person-alignment", type=float, metavar="W",
+                   help="weight of a loss pulling each sign's people toward one place in the embedding "
+                        "(default 0: off)")
     f.add_argument("--lr", type=float)
     f.add_argument("--weight-decay", type=float)
     f.add_argument("--label-smoothing", type=float)
@@ -143,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-_FIT_OPTIONS = ("folds", "epochs", "arch", "parts", "pose", "features", "trim", "batch_size", "batch_all_signs", "person_adversary", "lr",
+_FIT_OPTIONS = ("folds", "epochs", "arch", "parts", "pose", "features", "trim", "batch_size", "batch_all_signs", "person_alignment", "lr",
                 "weight_decay", "label_smoothing", "units", "blocks", "seed", "loader_workers")
 
 

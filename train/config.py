@@ -38,7 +38,7 @@ class Config:
     epochs: int | None = None        # None: chosen from the dataset size (see fit.auto_epochs)
     batch_size: int = 128
     batch_all_signs: int = 0         # > 0: each batch holds this many samples of every sign
-    person_adversary: float = 0.0    # > 0: hide who signs from the embedding (train.adversary)
+    person_alignment: float = 0.0    # > 0: pull each sign's people together (train.alignment)
     lr: float = 1e-3
     weight_decay: float = 0.05
     warmup_epochs: float = 1.0

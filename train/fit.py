@@ -94,7 +94,8 @@ def _make_sequence(frames, positions, labels, n_classes, batch, config, rows, rn
             if people is None:
                 return {"frames": f, "positions": p}, y
             who = np.eye(int(people.max()) + 1, dtype=np.float32)[people[idx]]
-            return {"frames": f, "positions": p, "label": y}, {"classifier": y, "person": who}
+            return ({"frames": f, "positions": p, "label": y, "person": who},
+                    {"classifier": y, "alignment": np.zeros(len(idx), np.float32)})
 
     return Batches()
 
@@ -261,7 +262,7 @@ def _save_parity_sequences(data: datamod.Data, idx: np.ndarray, run_dir: Path, s
 
 
 def _sign_metrics_as_usual():
-    """With a person adversary the sign output's metrics are named `classifier_...`: give them
+    """With person alignment the sign output's metrics are named `classifier_...`: give them
     their usual names (metrics.csv, plots, the best-weights choice and the summary read those)."""
     import keras
 
@@ -307,12 +308,13 @@ def train_arrays(frames, positions, labels, n_classes, train_idx, val_idx, confi
     sign_metrics = ["accuracy", keras.metrics.TopKCategoricalAccuracy(k=min(5, n_classes), name="top5")]
     people = None
     trained = model
-    if config.person_adversary > 0 and groups is not None:
-        from .adversary import PERSON, trainer
+    if config.person_alignment > 0 and groups is not None:
+        from .alignment import ALIGNMENT, scatter_loss, trainer
 
         _, people = np.unique(np.asarray(groups)[train_idx], return_inverse=True)
-        trained = trainer(model, n_classes, int(people.max()) + 1, config.person_adversary)
-        trained.compile(optimizer=optimizer, loss={"classifier": sign_loss, PERSON: "categorical_crossentropy"},
+        trained = trainer(model, n_classes, int(people.max()) + 1)
+        trained.compile(optimizer=optimizer, loss={"classifier": sign_loss, ALIGNMENT: scatter_loss},
+                        loss_weights={"classifier": 1.0, ALIGNMENT: config.person_alignment},
                         metrics={"classifier": sign_metrics}, jit_compile=_use_xla())
     else:
         model.compile(optimizer=optimizer, loss=sign_loss, metrics=sign_metrics, jit_compile=_use_xla())
@@ -324,9 +326,10 @@ def train_arrays(frames, positions, labels, n_classes, train_idx, val_idx, confi
     if len(val_idx):
         y = np.eye(n_classes, dtype=np.float32)[labels[val_idx]]
         validation = ({"frames": frames[val_idx], "positions": positions[val_idx]}, y)
-        if people is not None:   # people never seen in training: no person target (zero loss)
-            validation = ({**validation[0], "label": y},
-                          {"classifier": y, "person": np.zeros((len(y), int(people.max()) + 1), np.float32)})
+        if people is not None:   # people never seen in training: each its own group, no scatter
+            validation = ({**validation[0], "label": y, "person": np.zeros((len(y), int(people.max()) + 1),
+                                                                         np.float32)},
+                          {"classifier": y, "alignment": np.zeros(len(y), np.float32)})
 
     best = _BestWeights(Path(run_dir) / WEIGHTS, validation is not None, model)
     callbacks = [*([_sign_metrics_as_usual()] if people is not None else []), _epoch_timer(len(batches) * batch),
