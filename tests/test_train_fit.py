@@ -265,3 +265,36 @@ def test_handshape_export_needs_a_letters_folder_and_one_run(run, tmp_path, caps
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and said in err[0] and "Traceback" not in err[0], err
         assert not (tmp_path / "m" / "model.tflite").exists()
+
+
+def test_person_scatter_is_zero_when_a_signs_people_look_alike_and_ignores_one_person_signs():
+    """train.alignment's loss: how far each sign's per-person means lie from the sign's mean."""
+    from train.alignment import PersonScatter
+
+    rng = np.random.default_rng(0)
+    a, b, c = rng.normal(size=(3, 8))
+    label = np.eye(2, dtype=np.float32)[[0, 0, 0, 0, 1, 1]]
+    person = np.eye(3, dtype=np.float32)[[0, 0, 1, 1, 2, 2]]
+
+    def scatter(embedding):
+        return np.asarray(PersonScatter()([np.asarray(embedding, np.float32), label, person]))
+
+    # sign 0 by two people who sign it alike; sign 1 by one person, far from everything
+    alike = scatter([a, a + 0.1 * b, a + 0.1 * b, a, c, -c])
+    assert np.allclose(alike, 0, atol=1e-6)
+    apart = scatter([a, a, b, b, c, -c])           # sign 0's two people sign it differently
+    assert np.all(apart[:4] > 0.1) and np.allclose(apart[4:], 0, atol=1e-6)
+
+
+def test_person_alignment_trains_saves_the_sign_model_and_exports(dataset, tmp_path):
+    from train.export import export
+
+    out = tmp_path / "run"
+    assert main(["fit", "--data", str(dataset), "--out", str(out), "--fold", "0", "--units", "32",
+                 "--blocks", "1", "--epochs", "2", "--person-alignment", "3"]) == 0
+    with open(out / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and {"accuracy", "val_accuracy", "alignment_loss"} <= set(rows[0])
+    assert json.loads((out / "config.json").read_text())["person_alignment"] == 3.0
+    report = json.loads(export(out, tmp_path / "model", progress=False)["report"].read_text())
+    assert report["parity_max_abs_diff"] <= exportmod.PARITY_TOLERANCE
