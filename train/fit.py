@@ -326,7 +326,7 @@ def train_arrays(frames, positions, labels, n_classes, train_idx, val_idx, confi
     if len(val_idx):
         y = np.eye(n_classes, dtype=np.float32)[labels[val_idx]]
         validation = ({"frames": frames[val_idx], "positions": positions[val_idx]}, y)
-        if people is not None:   # people never seen in training: each its own group, no scatter
+        if people is not None:   # people never seen in training: their scatter is only logged; the sign decides
             validation = ({**validation[0], "label": y, "person": np.zeros((len(y), int(people.max()) + 1),
                                                                          np.float32)},
                           {"classifier": y, "alignment": np.zeros(len(y), np.float32)})
