@@ -232,6 +232,8 @@ TRAIN_CASES = {
                                        "an option has the wrong type"),
     "fit --config that is not JSON": (["fit", "--data", "{ds}", "--out", "{tmp}/r", "--config", "{clip}"],
                                       "not a JSON config"),
+    "fit --person-alignment below 0": (["fit", "--data", "{ds}", "--out", "{tmp}/r", "--person-alignment", "-1"],
+                                       "--person-alignment must be 0 (off) or more"),
     "prepare on a row whose parquet is ragged": (["prepare", "--data", "{row_with_ragged_file}"],
                                                  "multiple of 543"),
     "export --out is a file": (["export", "{tmp}", "--out", "{afile}"], "is a file, not a folder"),

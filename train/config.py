@@ -75,6 +75,8 @@ class Config:
             raise UserError("--epochs must be at least 1")
         if self.batch_size < 1:
             raise UserError("--batch-size must be at least 1")
+        if not self.person_alignment >= 0:   # also NaN
+            raise UserError("--person-alignment must be 0 (off) or more")
         if self.units % self.heads:
             raise UserError(f"units ({self.units}) must be a multiple of heads ({self.heads})")
         return self
