@@ -13,21 +13,14 @@ import importlib
 import os
 import sys
 
-from .errors import UserError, run_main
+from asl_live.errors import ArgumentParser, UserError, run_main
 
 SUBCOMMANDS = {"record": "asl_live.record", "teach": "asl_live.teach"}
 
 
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse whose usage errors are one line on stderr (exit 2), like every other bad input."""
-
-    def error(self, message):
-        raise UserError(f"{message} (see {self.prog} --help)")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from .classifier import DEFAULT_LABELS, DEFAULT_MODEL, DEFAULT_THRESHOLD
-    from .sources import add_source_arguments
+    from asl_live.model.classifier import DEFAULT_LABELS, DEFAULT_MODEL, DEFAULT_THRESHOLD
+    from asl_live.capture.sources import add_source_arguments
 
     p = ArgumentParser(
         prog="asl-live",
@@ -64,25 +57,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_app(argv) -> int:
     args = build_parser().parse_args(argv)
-    from .bundled import LETTERS_LABELS, LETTERS_MODEL
-    from .classifier import DEFAULT_LABELS, DEFAULT_MODEL
+    from asl_live.bundled import LETTERS_LABELS, LETTERS_MODEL
+    from asl_live.model.classifier import DEFAULT_LABELS, DEFAULT_MODEL
 
     args.model = args.model or str(LETTERS_MODEL if args.letters else DEFAULT_MODEL)
     args.labels = args.labels or str(LETTERS_LABELS if args.letters else DEFAULT_LABELS)
-    from .extract import quiet_native_logs
+    from asl_live.capture.extract import quiet_native_logs
 
     if args.verbose:
         os.environ["ASL_LIVE_VERBOSE"] = "1"
     quiet_native_logs(args.verbose)
     if not args.headless:
-        from .window import require_display
+        from asl_live.view.window import require_display
 
         try:
             require_display()  # before anything slow: fail in a blink, not after loading models
         except UserError:
             if not args.demo:
                 raise
-            from .sources import demo_path
+            from asl_live.capture.sources import demo_path
 
             demo_path()
             # The demo is the first thing a new user runs, often on a machine without a screen:
@@ -91,15 +84,15 @@ def run_app(argv) -> int:
                   "(for the window: xvfb-run -a asl-live --demo)", file=sys.stderr)
             args.headless = True
 
-    from .classifier import Classifier
-    from .native_stderr import quiet_native_stderr
-    from .pipeline import Landmarks, Recognizer, run_headless, run_window
-    from .segmenter import Segmenter
-    from .sources import source_from_args
+    from asl_live.model.classifier import Classifier
+    from asl_live.capture.native_stderr import quiet_native_stderr
+    from asl_live.reading.pipeline import Landmarks, Recognizer, run_headless, run_window
+    from asl_live.reading.segmenter import Segmenter
+    from asl_live.capture.sources import source_from_args
 
     subtitles = None
     if args.subtitles is not None:
-        from .subtitles import SubtitleWriter
+        from asl_live.view.subtitles import SubtitleWriter
 
         subtitles = SubtitleWriter(args.subtitles)  # a bad path fails here, before models load
     with quiet_native_stderr(args.verbose):
@@ -112,19 +105,19 @@ def run_app(argv) -> int:
     try:
         on_recognition = subtitles.add if subtitles is not None else None
         if args.letters and not args.clip:
-            from . import spelling
+            from asl_live.reading import spelling
 
             if args.headless:
                 spelling.run_spelling_headless(source, classifier, landmarks, on_word=on_recognition)
             else:
-                from .window import Window
+                from asl_live.view.window import Window
 
                 with Window("asl-live letters") as window:
                     spelling.run_spelling_window(source, classifier, landmarks, window, on_word=on_recognition)
         elif args.headless:
             run_headless(source, recognizer, landmarks, on_recognition=on_recognition)
         else:
-            from .window import Window
+            from asl_live.view.window import Window
 
             with Window("asl-live") as window:
                 run_window(source, recognizer, landmarks, window, on_recognition=on_recognition)

@@ -1,14 +1,24 @@
 """The one exception type for problems a user can fix (bad input, missing device).
 
 Command-line entry points catch it and print its message as one line on stderr
-with exit code 2; everything else is a bug and keeps its traceback.
+with exit code 2; everything else is a bug and keeps its traceback. Every command's
+argument parser is `ArgumentParser`, so a usage error is such a line too.
 """
+
+import argparse
 
 
 class UserError(Exception):
     """A problem with the user's input or machine, stated in one line."""
 
     exit_code = 2
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line on stderr (exit 2), like every other bad input."""
+
+    def error(self, message):
+        raise UserError(f"{message} (see {self.prog} --help)")
 
 
 def run_main(main, argv=None, prog: str = "asl-live") -> int:

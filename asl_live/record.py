@@ -24,8 +24,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .errors import UserError, run_main
-from .gislr import Dataset, Sample
+from asl_live.errors import UserError, run_main
+from asl_live.formats.gislr import Dataset, Sample
 
 COUNTDOWN_S = 3.0
 
@@ -64,8 +64,8 @@ def record(items: Iterable, dataset: Dataset, sign: str, participant: int = 0, c
     window); it returns "quit" to stop. The countdown runs on the source's own
     clock and only for live sources.
     """
-    from .pipeline import Landmarks
-    from .segmenter import Segmenter
+    from asl_live.reading.pipeline import Landmarks
+    from asl_live.reading.segmenter import Segmenter
 
     check_sign(sign)
     segmenter = segmenter or Segmenter()
@@ -80,7 +80,7 @@ def record(items: Iterable, dataset: Dataset, sign: str, participant: int = 0, c
         except OSError as e:
             # Each file is written atomically: the failed sample leaves nothing half-written,
             # and the samples saved before it stay listed in train.csv.
-            from .errors import os_error_line
+            from asl_live.errors import os_error_line
 
             raise UserError(f"cannot save sample #{len(progress.saved) + 1} of '{sign}' "
                             f"({os_error_line(e)}); the {len(progress.saved)} saved before it are kept "
@@ -128,8 +128,8 @@ def record(items: Iterable, dataset: Dataset, sign: str, participant: int = 0, c
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .cli import ArgumentParser
-    from .sources import add_source_arguments
+    from asl_live.errors import ArgumentParser
+    from asl_live.capture.sources import add_source_arguments
 
     p = ArgumentParser(
         prog="asl-live record",
@@ -151,7 +151,7 @@ def open_view(headless: bool):
     """A Window if there is a display and it is wanted, else None (headless)."""
     if headless:
         return None
-    from .window import Window, require_display
+    from asl_live.view.window import Window, require_display
 
     try:
         require_display()
@@ -163,7 +163,7 @@ def open_view(headless: bool):
 
 def window_drawer(window, source_name: str) -> Callable:
     """on_frame callback: draws camera, skeleton and banner; returns "quit" when the user closes."""
-    from .overlay import HUD, Readout, render
+    from asl_live.view.overlay import HUD, Readout, render
 
     state = {"mirrored": True, "last": time.monotonic(), "fps": 0.0, "shown_fps": 0.0}
     readout = Readout()
@@ -185,9 +185,9 @@ def window_drawer(window, source_name: str) -> Callable:
 
 
 def main(argv=None) -> int:
-    from .extract import quiet_native_logs
-    from .pipeline import Landmarks
-    from .sources import source_from_args
+    from asl_live.capture.extract import quiet_native_logs
+    from asl_live.reading.pipeline import Landmarks
+    from asl_live.capture.sources import source_from_args
 
     args = build_parser().parse_args(argv)
     quiet_native_logs()
@@ -195,7 +195,7 @@ def main(argv=None) -> int:
         raise UserError("--count must be at least 1")
     if args.countdown < 0:
         raise UserError("--countdown must not be negative")
-    from .gislr import writable_folder
+    from asl_live.formats.gislr import writable_folder
 
     dataset = Dataset(writable_folder(args.out, "dataset folder"))
     # A malformed train.csv or label map is reported before anything is recorded.

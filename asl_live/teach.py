@@ -28,14 +28,14 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import UserError, run_main
-from .gislr import Dataset
+from asl_live.errors import UserError, run_main
+from asl_live.formats.gislr import Dataset
 
 # Few samples from one person, with a face in view: hands and pose carry the sign,
 # and leaving the lips out keeps the model from keying on one face.
 TEACH_PARTS = "left_hand,right_hand,pose"
 # Sized so that 6 signs x 10 samples train and export in well under two minutes
-# on a 2-core CPU (benchmarks/bench_teach_fewshot.py measures it).
+# on a 2-core CPU (benchmarks/teach/bench_teach_fewshot.py measures it).
 TEACH_FIT_OPTIONS = ("--units", "192", "--epochs", "25")
 
 
@@ -94,10 +94,10 @@ def train_and_export(data: Path, run: Path, model_dir: Path, while_waiting=None,
 
 def base_of(args) -> tuple[Path, Path]:
     """(model, label map) that teach extends; UserError now if it cannot be extended."""
-    from .bundled import LABELS, MODEL
-    from .extend import Bank
-    from .gislr import read_label_map
-    from .head import check_extendable
+    from asl_live.bundled import LABELS, MODEL
+    from asl_live.model.bank import Bank
+    from asl_live.formats.gislr import read_label_map
+    from asl_live.model.head import check_extendable
 
     model = Path(args.model) if args.model else MODEL
     if args.labels:
@@ -119,7 +119,7 @@ def extend_in_background(model: Path, labels: Path, dataset: Dataset, out: Path,
     is called ~30 times a second meanwhile (the window stays live). Returns the seconds it took."""
     import threading
 
-    from .extend import Recording, extend
+    from asl_live.model.extend import Recording, extend
 
     started = time.perf_counter()
     recordings = [Recording(dataset.read(s), s.sign, s.participant_id) for s in dataset.samples()]
@@ -163,7 +163,7 @@ class _Remaining:
 
 
 def parse_signs(text: str) -> list[str]:
-    from .record import check_sign
+    from asl_live.record import check_sign
 
     signs = [s.strip() for s in text.split(",") if s.strip()]
     if len(signs) < 2:
@@ -176,9 +176,9 @@ def parse_signs(text: str) -> list[str]:
 
 
 def build_parser():
-    from .classifier import DEFAULT_THRESHOLD
-    from .cli import ArgumentParser
-    from .sources import add_source_arguments
+    from asl_live.model.classifier import DEFAULT_THRESHOLD
+    from asl_live.errors import ArgumentParser
+    from asl_live.capture.sources import add_source_arguments
 
     p = ArgumentParser(
         prog="asl-live teach",
@@ -206,11 +206,11 @@ def build_parser():
 
 
 def main(argv=None) -> int:
-    from .classifier import Classifier
-    from .extract import quiet_native_logs
-    from .pipeline import Landmarks, Recognizer, run_headless, run_window
-    from .record import open_view, record, window_drawer
-    from .sources import source_from_args
+    from asl_live.model.classifier import Classifier
+    from asl_live.capture.extract import quiet_native_logs
+    from asl_live.reading.pipeline import Landmarks, Recognizer, run_headless, run_window
+    from asl_live.record import open_view, record, window_drawer
+    from asl_live.capture.sources import source_from_args
 
     args = build_parser().parse_args(argv)
     quiet_native_logs()
@@ -223,7 +223,7 @@ def main(argv=None) -> int:
             raise UserError("teach --fresh needs the training package: pip install 'asl-live[train]'")
     else:
         base_model, base_labels = base_of(args)
-    from .gislr import writable_folder
+    from asl_live.formats.gislr import writable_folder
 
     out = writable_folder(args.out, "teach folder")
     dataset = Dataset(out / "data")
@@ -249,7 +249,7 @@ def main(argv=None) -> int:
 
         waiting = None
         if window is not None:
-            from .overlay import HUD, render
+            from asl_live.view.overlay import HUD, render
 
             def waiting(step, seconds):
                 hud = HUD(status="paused", source=source.name,
@@ -267,7 +267,7 @@ def main(argv=None) -> int:
             seconds = extend_in_background(base_model, base_labels, dataset, model_dir, waiting)
         print(f"teach: model ready in {seconds:.1f} s: {model_dir / 'model.tflite'}", file=sys.stderr)
 
-        from .native_stderr import quiet_native_stderr
+        from asl_live.capture.native_stderr import quiet_native_stderr
 
         with quiet_native_stderr():  # the TFLite runtime's start-up notice
             classifier = Classifier(model_dir / "model.tflite",

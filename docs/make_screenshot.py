@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from display import XClient, Xvfb, wait_for  # noqa: E402
 
-from asl_live.overlay import LEFT_HAND_COLOUR, RIGHT_HAND_COLOUR  # noqa: E402
+from asl_live.view.overlay import LEFT_HAND_COLOUR, RIGHT_HAND_COLOUR  # noqa: E402
 
 
 def hand_pixels(picture: np.ndarray) -> int:

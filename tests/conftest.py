@@ -60,7 +60,7 @@ def pytest_xdist_auto_num_workers(config):
 
 def _hand_features(frames: np.ndarray) -> np.ndarray:
     """Mean over frames of the hand points (NaN -> 0): the numpy twin of the TF graph below."""
-    from asl_live.layout import HANDS
+    from asl_live.formats.layout import HANDS
 
     x = np.nan_to_num(frames[:, HANDS, :], nan=0.0)
     return x.reshape(len(frames), -1).mean(axis=0)
@@ -85,7 +85,7 @@ def build_tflite(path: Path, W: np.ndarray, b: np.ndarray, input_name="inputs", 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow as tf
 
-    from asl_live.layout import HANDS
+    from asl_live.formats.layout import HANDS
 
     class HandMeanDense(tf.Module):
         def __init__(self):
@@ -117,7 +117,7 @@ def build_tflite(path: Path, W: np.ndarray, b: np.ndarray, input_name="inputs", 
 
 def traduttore_sequences() -> list[tuple[str, np.ndarray]]:
     """The 144 real traduttore sequences as (sign, float32[20, 543, 3])."""
-    from asl_live.mpdata import to_gislr
+    from asl_live.formats.mpdata import to_gislr
 
     z = np.load(MPDATA_NPZ, allow_pickle=False)
     return [(str(s), to_gislr(v)) for s, v in zip(z["sign"], z["vectors"])]
@@ -126,7 +126,7 @@ def traduttore_sequences() -> list[tuple[str, np.ndarray]]:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> tuple[Path, Path]:
     """(model.tflite, label map) of a real 6-sign TFLite model fitted on the traduttore fixture."""
-    from asl_live.gislr import write_label_map
+    from asl_live.formats.gislr import write_label_map
 
     d = tmp_path_factory.mktemp("tiny_model")
     seqs = traduttore_sequences()
@@ -154,7 +154,7 @@ def clip() -> Path:
 @pytest.fixture(scope="session")
 def clip_landmarks() -> tuple[np.ndarray, float]:
     """The real MediaPipe Holistic landmarks of the fixture clip (float32[109, 543, 3]) and its fps."""
-    from asl_live.sources import video_landmarks
+    from asl_live.capture.sources import video_landmarks
 
     return video_landmarks(CLIP)
 

@@ -2,7 +2,7 @@
 
 `tests/fixtures/traduttore_mpdata_subset.npz` holds 144 real webcam sequences
 (6 signs x 2 signers x 12, 20 frames, MP_Data vectors without face). They go
-through `asl_live.mpdata.to_gislr` and `asl_live.gislr.Dataset.add`, exactly as
+through `asl_live.formats.mpdata.to_gislr` and `asl_live.formats.gislr.Dataset.add`, exactly as
 an importer would write them; each signer becomes one participant.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from asl_live.gislr import Dataset
-from asl_live.mpdata import to_gislr
+from asl_live.formats.gislr import Dataset
+from asl_live.formats.mpdata import to_gislr
 
 FIXTURE = Path(__file__).parent / "fixtures" / "traduttore_mpdata_subset.npz"
 PARTICIPANTS = {"TheCamNelson": 101, "dmohazab": 102}

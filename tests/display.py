@@ -123,13 +123,13 @@ def wait_for(condition, timeout: float = 20.0, interval: float = 0.1) -> bool:
 
 
 # --------------------------------------------------------------------------- keys and windows
-# Talks to the X server through libX11 with ctypes (asl_live.x11: OpenCV itself links libX11, so
+# Talks to the X server through libX11 with ctypes (asl_live.view.x11: OpenCV itself links libX11, so
 # it is there wherever a window can open, and no extra package (xdotool, Xlib) is needed).
 
 def _xlib():
     import ctypes
 
-    from asl_live import x11
+    from asl_live.view import x11
 
     x = x11.load()
     vp, c_ulong = ctypes.c_void_p, ctypes.c_ulong
@@ -174,7 +174,7 @@ class XClient:
 
     def windows(self, title: str) -> list[int]:
         """Ids of the windows named `title`, searched depth-first from the root."""
-        from asl_live.x11 import windows_named
+        from asl_live.view.x11 import windows_named
 
         return windows_named(self.x, self.dpy, title)
 

@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import CLIP, REPO, run_cli
 
-from asl_live.classifier import Classifier
-from asl_live.gislr import write_parquet
+from asl_live.model.classifier import Classifier
+from asl_live.formats.gislr import write_parquet
 
 KEYS = ["sign", "score", "top", "start_frame", "end_frame", "t_start", "t_end", "source"]
 DATASET_KEYS = KEYS + ["participant_id", "sequence_id", "label"]
@@ -91,7 +91,7 @@ def pd_read(path):
 
 
 def test_dataset_folder_replays_sequence_by_sequence(tmp_path, model_args, clip_landmarks):
-    from asl_live.gislr import Dataset
+    from asl_live.formats.gislr import Dataset
 
     frames, _ = clip_landmarks
     ds = Dataset(tmp_path / "ds")
@@ -133,7 +133,7 @@ BAD_INPUTS = {
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 def test_bad_input_is_one_line_and_exit_2(case, tmp_path, model_args, wrong_signature_model):
-    from asl_live.gislr import write_label_map
+    from asl_live.formats.gislr import write_label_map
 
     (tmp_path / "text.mp4").write_text("this is not a video\n" * 50)
     (tmp_path / "empty.mp4").write_bytes(b"")
@@ -209,8 +209,8 @@ def test_the_app_never_imports_tensorflow(tiny_model):
     model, labels = tiny_model
     code = (
         "import sys\n"
-        "import asl_live.cli, asl_live.pipeline, asl_live.sources, asl_live.classifier, "
-        "asl_live.segmenter, asl_live.overlay, asl_live.window, asl_live.extract\n"
+        "import asl_live.cli, asl_live.reading.pipeline, asl_live.capture.sources, asl_live.model.classifier, "
+        "asl_live.reading.segmenter, asl_live.view.overlay, asl_live.view.window, asl_live.capture.extract\n"
         "assert 'tensorflow' not in sys.modules\n"
         f"rc = asl_live.cli.main(['--video', {str(CLIP)!r}, '--headless', "
         f"'--model', {str(model)!r}, '--labels', {str(labels)!r}])\n"
@@ -227,7 +227,7 @@ def test_the_app_never_imports_tensorflow(tiny_model):
 
 def test_demo_without_display_prints_json_lines(model_args):
     """The README's first command works on a machine without a screen: JSON lines, a note on stderr."""
-    from asl_live.sources import DEMO_PARQUET
+    from asl_live.capture.sources import DEMO_PARQUET
 
     proc = run_cli("--demo", *model_args)  # run_cli removes DISPLAY
     if not DEMO_PARQUET.is_file():  # until the demo is bundled: one clear line

@@ -25,7 +25,7 @@ import pytest
 from conftest import CLIP, FIXTURES, REPO
 from test_record import chained_replay, competition_load, real_sequences
 
-from asl_live.gislr import Dataset, write_label_map, write_parquet
+from asl_live.formats.gislr import Dataset, write_label_map, write_parquet
 
 
 def run(module: str, *args, cwd=REPO, **kw) -> subprocess.CompletedProcess:

@@ -10,11 +10,11 @@ import pytest
 from conftest import run_cli
 from datasets import build
 
-from asl_live.calibration import (choose_rule, class_count_rule, kept_and_rejected, read_sidecar, score,
+from asl_live.model.unknown_rule import (choose_rule, class_count_rule, kept_and_rejected, read_sidecar, score,
                                   sidecar_path)
-from asl_live.classifier import Classifier
+from asl_live.model.classifier import Classifier
 from asl_live.errors import UserError
-from asl_live.gislr import Dataset
+from asl_live.formats.gislr import Dataset
 
 
 def test_scores_on_known_vectors():

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from conftest import traduttore_sequences
 
-from asl_live.classifier import Classifier, probabilities
+from asl_live.model.classifier import Classifier
+from asl_live.model.runtime import probabilities
 from asl_live.errors import UserError
-from asl_live.gislr import write_label_map
+from asl_live.formats.gislr import write_label_map
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +69,8 @@ def test_bad_models_and_label_maps(tmp_path, tiny_model, wrong_signature_model):
 def test_no_hand_in_any_frame_is_no_sign(classifier):
     """A real sequence with its hands taken out (as an idle recording, body only) is `unknown`;
     one frame with a hand is enough to let the model answer."""
-    from asl_live.classifier import has_hand
-    from asl_live.layout import LEFT_HAND, RIGHT_HAND
+    from asl_live.model.classifier import has_hand
+    from asl_live.formats.layout import LEFT_HAND, RIGHT_HAND
 
     sign, frames = traduttore_sequences()[0]
     assert classifier(frames).sign == sign

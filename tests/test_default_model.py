@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from asl_live.bundled import ASSETS
-from asl_live.classifier import DEFAULT_LABELS, DEFAULT_MODEL, Classifier
-from asl_live.gislr import read_label_map, read_parquet
-from asl_live.pipeline import Landmarks, Recognizer, recognitions
-from asl_live.sources import DEMO_PARQUET, ReplaySource
+from asl_live.model.classifier import DEFAULT_LABELS, DEFAULT_MODEL, Classifier
+from asl_live.formats.gislr import read_label_map, read_parquet
+from asl_live.reading.pipeline import Landmarks, Recognizer, recognitions
+from asl_live.capture.sources import DEMO_PARQUET, ReplaySource
 
 
 def demo_truth() -> dict:
@@ -39,9 +39,11 @@ def test_the_shipped_unknown_rule_belongs_to_the_shipped_model():
     The shipped model carries the `prototype` rule made from its bank (`asl-train calibrate
     --from-bank`, as `extend` writes it): it was trained on every person here, so no unseen sign
     of its vocabulary is left to calibrate a probability threshold on; the bank quantile was
-    measured on held-out people in BENCHMARKS.md ("The prototype rule in the app")."""
-    from asl_live.calibration import file_sha256, read_sidecar, sidecar_path
-    from asl_live.extend import PROTOTYPE_QUANTILE, Bank
+    measured on held-out people in docs/history/2026-12-03-prototype-unknown-rule.md."""
+    from asl_live.model.unknown_rule import read_sidecar, sidecar_path
+    from asl_live.model.runtime import file_sha256
+    from asl_live.model.extend import PROTOTYPE_QUANTILE
+    from asl_live.model.bank import Bank
 
     side = sidecar_path(DEFAULT_MODEL)
     labels = read_label_map(DEFAULT_LABELS)
@@ -85,7 +87,7 @@ def test_the_demo_is_not_the_training_data_of_a_constant_model():
 def _fixture_clip(name: str, key: str) -> np.ndarray:
     from conftest import FIXTURES
 
-    from asl_live.layout import LEFT_HAND, RIGHT_HAND, empty_frames
+    from asl_live.formats.layout import LEFT_HAND, RIGHT_HAND, empty_frames
 
     z = np.load(FIXTURES / name)
     frames = empty_frames(len(z[key]))
@@ -132,8 +134,8 @@ def test_calibrate_from_bank_writes_the_shipped_rule_and_needs_a_bank(tmp_path):
     import subprocess
     import sys
 
-    from asl_live.calibration import class_count_rule, read_sidecar, sidecar_path
-    from asl_live.extend import bank_path
+    from asl_live.model.unknown_rule import class_count_rule, read_sidecar, sidecar_path
+    from asl_live.model.bank import bank_path
 
     here = tmp_path / "m"
     here.mkdir()

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asl_live import gislr
+from asl_live.formats import gislr
 from asl_live.errors import UserError
-from asl_live.layout import ROWS_PER_FRAME
+from asl_live.formats.layout import ROWS_PER_FRAME
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asl_live.gislr import Dataset
+from asl_live.formats.gislr import Dataset
 
 pytest.importorskip("distributed", reason='the engine extra: pip install "asl-live[scale]"')
 
@@ -40,7 +40,7 @@ def competition_load(path):
 @pytest.fixture(scope="module")
 def reference():
     """Each clip through the app's own single-process extraction, in this process."""
-    from asl_live.sources import video_landmarks
+    from asl_live.capture.sources import video_landmarks
 
     return {sign: video_landmarks(path)[0] for sign, path in CLIPS.items()}
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asl_live import mpdata
-from asl_live.gislr import Dataset
-from asl_live.layout import FACE, LEFT_HAND, POSE, RIGHT_HAND
+from asl_live.formats import mpdata
+from asl_live.formats.gislr import Dataset
+from asl_live.formats.layout import FACE, LEFT_HAND, POSE, RIGHT_HAND
 from train import import_mpdata
 from train.importing import stable_id
 

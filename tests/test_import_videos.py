@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from asl_live.gislr import Dataset
-from asl_live.layout import FACE, RIGHT_HAND
+from asl_live.formats.gislr import Dataset
+from asl_live.formats.layout import FACE, RIGHT_HAND
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CLIPS = {"cut": FIXTURES / "dpan_cut_small.mp4", "good": FIXTURES / "dpan_good_small.mp4"}

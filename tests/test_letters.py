@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from asl_live import bundled
-from asl_live.classifier import Classifier
+from asl_live.model.classifier import Classifier
 from asl_live.cli import main as asl_live
-from asl_live.layout import LEFT_HAND, RIGHT_HAND
+from asl_live.formats.layout import LEFT_HAND, RIGHT_HAND
 from train import import_mpdata
 
 FIXTURES = Path(__file__).parent / "fixtures"

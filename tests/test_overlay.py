@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from asl_live.classifier import Prediction
-from asl_live.layout import LEFT_HAND, RIGHT_HAND, empty_frames
-from asl_live.overlay import STATUS_COLOURS, HUD, picture_rect, render
+from asl_live.model.classifier import Prediction
+from asl_live.formats.layout import LEFT_HAND, RIGHT_HAND, empty_frames
+from asl_live.view.overlay import STATUS_COLOURS, HUD, picture_rect, render
 
 SIZE = (960, 720)
 PANEL_TOP = 720 - 170  # the result panel's top edge at 960x720
@@ -23,9 +23,9 @@ CLIP = Path(__file__).parent / "fixtures" / "dpan_tractor.mp4"
 def real():
     """(BGR image, its float32[543, 3] landmarks): the frame of CLIP with the most hand points
     in the part of the picture the HUD leaves uncovered."""
-    from asl_live.extract import HolisticExtractor
+    from asl_live.capture.extract import HolisticExtractor
 
-    from asl_live.sources import VideoSource
+    from asl_live.capture.sources import VideoSource
 
     with VideoSource(CLIP) as src:
         images = [item.image for item in src]
@@ -162,7 +162,7 @@ def test_inputs_are_not_modified_and_odd_inputs_render(real):
 def test_an_unknown_answer_does_not_show_a_confident_bar(real):
     """The `prototype` rule can answer `unknown` where the softmax says `hello` at 0.99: the
     answer's bar is grey then, not the green of a sure answer (the top-3 still shows `hello`)."""
-    from asl_live.overlay import GREY
+    from asl_live.view.overlay import GREY
 
     image, frame = real
     green = np.array((60, 200, 60))
@@ -178,7 +178,7 @@ def test_an_unknown_answer_does_not_show_a_confident_bar(real):
 
 
 def _amber(picture: np.ndarray) -> int:
-    from asl_live.overlay import PROVISIONAL_COLOUR
+    from asl_live.view.overlay import PROVISIONAL_COLOUR
 
     return int((np.abs(picture[PANEL_TOP:].astype(int) - PROVISIONAL_COLOUR) <= 3).all(axis=2).sum())
 
@@ -215,7 +215,7 @@ def test_the_transcript_shows_the_newest_words_that_fit(real):
     # A guess ends the line in amber while a sign is in progress.
     guessing = render(image, frame, HUD(status="signing", transcript=words,
                                         provisional=prediction("water", 0.7)), SIZE)
-    from asl_live.overlay import PROVISIONAL_COLOUR
+    from asl_live.view.overlay import PROVISIONAL_COLOUR
 
     amber_band = (np.abs(guessing[band].astype(int) - PROVISIONAL_COLOUR) <= 40).all(axis=2).sum()
     assert amber_band > 300
@@ -223,7 +223,7 @@ def test_the_transcript_shows_the_newest_words_that_fit(real):
 
 def test_the_hud_is_drawn_again_exactly_when_what_it_shows_changes(real):
     """The HUD layer is reused while the HUD is unchanged: the window mutates one HUD in place."""
-    from asl_live import overlay
+    from asl_live.view import overlay
 
     image, frame = real
     hud = HUD(status="recognised", last=prediction(), transcript=["hello"], fps=25.0,
@@ -245,7 +245,7 @@ def test_the_hud_is_drawn_again_exactly_when_what_it_shows_changes(real):
 
 
 def test_readout_lets_numbers_change_at_a_readable_rate():
-    from asl_live.overlay import Readout
+    from asl_live.view.overlay import Readout
 
     r = Readout(every_s=3600)
     assert r.due() and not r.due()

@@ -9,10 +9,10 @@ import time
 import numpy as np
 import pytest
 
-from asl_live.classifier import Classifier
+from asl_live.model.classifier import Classifier
 from asl_live.errors import UserError
-from asl_live.pipeline import PROVISIONAL_MIN_FRAMES, Ahead, Landmarks, Recognizer, recognitions, steps
-from asl_live.sources import Item, Source
+from asl_live.reading.pipeline import PROVISIONAL_MIN_FRAMES, Ahead, Landmarks, Recognizer, recognitions, steps
+from asl_live.capture.sources import Item, Source
 
 
 class Frames(Source):

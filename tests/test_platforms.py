@@ -148,7 +148,7 @@ def test_paths_with_spaces_and_non_ascii(tmp_path):
 
 
 def test_camera_refused_says_where_to_allow_it_on_each_platform():
-    from asl_live.sources import camera_permission_hint
+    from asl_live.capture.sources import camera_permission_hint
 
     assert "Privacy & Security > Camera" in camera_permission_hint("darwin")
     assert "Let desktop apps access your camera" in camera_permission_hint("win32")
@@ -159,7 +159,7 @@ def test_the_window_refuses_to_open_off_the_main_thread():
     # Linux would allow it; macOS aborts the process. Checked before any display is needed.
     import threading
 
-    from asl_live.window import Window
+    from asl_live.view.window import Window
 
     seen = []
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from asl_live.gislr import Dataset, write_parquet
-from asl_live.layout import empty_frames, hands_visible
-from asl_live.mpdata import to_gislr
+from asl_live.formats.gislr import Dataset, write_parquet
+from asl_live.formats.layout import empty_frames, hands_visible
+from asl_live.formats.mpdata import to_gislr
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -103,8 +103,8 @@ def test_killed_recording_leaves_a_consistent_dataset(tmp_path):
     replay = chained_replay(tmp_path / "long.parquet", seqs, gap=8)
     # What a whole sample is: the app's segmenter keeps a sequence whole unless its hands come to
     # rest before it ends (one of these 12 does: its end, hands at rest, is not part of the sign).
-    from asl_live.gislr import read_parquet
-    from asl_live.segmenter import Segmenter
+    from asl_live.formats.gislr import read_parquet
+    from asl_live.reading.segmenter import Segmenter
 
     seg = Segmenter()
     whole = {len(s.frames) for i, f in enumerate(read_parquet(replay)) if (s := seg.push(f, i, 0.0)) is not None}
@@ -163,9 +163,9 @@ def test_records_with_a_live_window_under_xvfb(tmp_path):
 
 def test_live_camera_gets_a_countdown_then_records(tmp_path):
     """A video played as a live camera (real time, frame dropping): countdown banner first, then recording."""
-    from asl_live.pipeline import Landmarks
+    from asl_live.reading.pipeline import Landmarks
     from asl_live.record import record
-    from asl_live.sources import simulated_camera
+    from asl_live.capture.sources import simulated_camera
 
     banners = []
     source = simulated_camera(FIXTURES / "dpan_good_small.mp4", fps=15)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from conftest import FIXTURES, REPO, traduttore_sequences
 
-from asl_live.layout import LEFT_HAND, POSE, RIGHT_HAND, empty_frames, hands_visible
-from asl_live.segmenter import Segmenter
+from asl_live.formats.layout import LEFT_HAND, POSE, RIGHT_HAND, empty_frames, hands_visible
+from asl_live.reading.segmenter import Segmenter
 
 
 def run(stream: np.ndarray, seg: Segmenter | None = None, flush: bool = True):
@@ -164,7 +164,7 @@ def test_timing_is_in_source_frames_when_a_live_source_drops_frames(gapped_strea
 
 # --- continuous signing on real DPAN clips (tests/fixtures/stream_landmarks.npz) ----------
 
-sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "benchmarks" / "segmentation"))
 from stream_data import Clip, join, waist_stream  # noqa: E402  (the benchmark's own stream builders)
 
 

@@ -9,9 +9,9 @@ import pytest
 from conftest import CLIP
 
 from asl_live.errors import UserError
-from asl_live.gislr import Dataset, write_parquet
-from asl_live.layout import FACE, LEFT_HAND, POSE, RIGHT_HAND, SLICES, hands_visible
-from asl_live.sources import ReplaySource, VideoSource, open_camera, simulated_camera
+from asl_live.formats.gislr import Dataset, write_parquet
+from asl_live.formats.layout import FACE, LEFT_HAND, POSE, RIGHT_HAND, SLICES, hands_visible
+from asl_live.capture.sources import ReplaySource, VideoSource, open_camera, simulated_camera
 
 
 def test_video_source_yields_every_frame_in_order():

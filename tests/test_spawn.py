@@ -47,7 +47,7 @@ def competition_load(path):
 
 @pytest.fixture(scope="module")
 def reference():
-    from asl_live.sources import video_landmarks
+    from asl_live.capture.sources import video_landmarks
 
     return video_landmarks(CLIP)[0]
 
@@ -108,7 +108,7 @@ def test_import_videos_with_spawned_workers(engine, tmp_path, reference):
     assert spawned, f"no spawned worker seen; processes under the driver: {seen}"
     assert not forked, f"forked workers: {forked}"
 
-    from asl_live.gislr import Dataset
+    from asl_live.formats.gislr import Dataset
 
     (row,) = Dataset(out).samples()
     np.testing.assert_array_equal(competition_load(out / row.path), reference)

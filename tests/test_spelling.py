@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from asl_live import bundled
-from asl_live.classifier import Classifier
+from asl_live.model.classifier import Classifier
 from asl_live.cli import main as asl_live
-from asl_live.gislr import write_parquet
-from asl_live.layout import RIGHT_HAND
-from asl_live.spelling import Letter, Speller, Word, hand_position
+from asl_live.formats.gislr import write_parquet
+from asl_live.formats.layout import RIGHT_HAND
+from asl_live.reading.spelling import Letter, Speller, Word, hand_position
 
 LETTERS = Path(__file__).parent / "fixtures" / "letters_mpdata" / "MP_Data"
 FPS = 30.0

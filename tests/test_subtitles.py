@@ -12,7 +12,7 @@ import srt
 import webvtt
 from conftest import CLIP, run_cli, traduttore_sequences
 
-from asl_live.gislr import Dataset
+from asl_live.formats.gislr import Dataset
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from asl_live.gislr import Dataset, write_parquet
-from asl_live.layout import empty_frames, hands_visible
-from asl_live.mpdata import to_gislr
+from asl_live.formats.gislr import Dataset, write_parquet
+from asl_live.formats.layout import empty_frames, hands_visible
+from asl_live.formats.mpdata import to_gislr
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHOTS = 6
@@ -111,7 +111,7 @@ def base_without_new_signs(tmp_path: Path) -> tuple[Path, Path]:
     import shutil
 
     from asl_live.bundled import LABELS, MODEL
-    from asl_live.extend import Bank
+    from asl_live.model.bank import Bank
 
     base = tmp_path / "base"
     base.mkdir()
@@ -140,7 +140,7 @@ def demo_signs(model_dir: Path) -> list[str]:
 
 def test_teach_adds_new_signs_to_the_model_in_use_one_sample_per_sequence(tmp_path):
     from asl_live.bundled import ASSETS
-    from asl_live.gislr import read_label_map
+    from asl_live.formats.gislr import read_label_map
 
     model, labels = base_without_new_signs(tmp_path)
     shots = 5
@@ -177,7 +177,7 @@ def test_teach_adds_new_signs_to_the_model_in_use_one_sample_per_sequence(tmp_pa
 
 def test_teach_extends_the_bundled_model_by_default(tmp_path):
     from asl_live.bundled import LABELS
-    from asl_live.gislr import read_label_map
+    from asl_live.formats.gislr import read_label_map
 
     ds, _ = teach_dataset(tmp_path / "recorded", 3)
     out = tmp_path / "teach"

@@ -3,7 +3,7 @@
 import numpy as np
 from datasets import fixture_sequences
 
-from asl_live.layout import LEFT_HAND, RIGHT_HAND
+from asl_live.formats.layout import LEFT_HAND, RIGHT_HAND
 from train.augment import Augmenter
 from train.config import Config
 from train.preprocess import preprocess_numpy, selected_rows

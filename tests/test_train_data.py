@@ -13,7 +13,7 @@ import pytest
 from datasets import PARTICIPANTS, build, fixture_sequences
 
 from asl_live.errors import UserError
-from asl_live.gislr import Dataset
+from asl_live.formats.gislr import Dataset
 from train import data as datamod
 from train.cli import main
 from train.preprocess import CACHE_ROWS, preprocess_numpy

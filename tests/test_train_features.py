@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asl_live.gislr import read_parquet
-from asl_live.layout import FACE, LEFT_HAND, POSE, RIGHT_HAND
+from asl_live.formats.gislr import read_parquet
+from asl_live.formats.layout import FACE, LEFT_HAND, POSE, RIGHT_HAND
 from train.augment import MIRROR_ROWS
 from train.features import BodyFeatures
 from train.preprocess import part_rows, preprocess_numpy, preprocess_tf

@@ -40,8 +40,8 @@ def other_signs(tmp_path_factory) -> Path:
     """A dataset of real signs outside the six: the three DPAN fixture clips through Holistic."""
     from conftest import FIXTURES
 
-    from asl_live.gislr import Dataset
-    from asl_live.sources import video_landmarks
+    from asl_live.formats.gislr import Dataset
+    from asl_live.capture.sources import video_landmarks
 
     ds = Dataset(tmp_path_factory.mktemp("other_signs"))
     for clip, sign in (("dpan_tractor.mp4", "tractor"), ("dpan_cut_small.mp4", "cut"),
@@ -59,8 +59,9 @@ def exported(run, other_signs, tmp_path_factory) -> Path:
 
 
 def test_export_measures_the_unknown_rule_on_unseen_data(exported, run):
-    from asl_live.calibration import file_sha256, read_sidecar
-    from asl_live.classifier import Classifier
+    from asl_live.model.unknown_rule import read_sidecar
+    from asl_live.model.runtime import file_sha256
+    from asl_live.model.classifier import Classifier
 
     side = read_sidecar(exported / "model.unknown.json", 6)
     m = side["measured"]
@@ -183,7 +184,7 @@ def test_trimmed_model_trims_in_the_exported_model_as_in_training(dataset, tmp_p
     trimmed features: the model trims exactly as training did."""
     from test_train_preprocess import _dpan_clips
 
-    from asl_live.classifier import Classifier
+    from asl_live.model.classifier import Classifier
     from train.fit import load_run
     from train.preprocess import cache_columns, preprocess_numpy, CACHE_ROWS
 
@@ -225,10 +226,10 @@ def test_handshape_export_answers_as_the_run_and_its_last_layer_reads_the_letter
     frames, and `extend --fresh-head` learns a last layer that uses them."""
     from datasets import fixture_sequences
 
-    from asl_live.classifier import Classifier
-    from asl_live.extend import Recording, extend
-    from asl_live.head import Embedder, without_head
-    from asl_live.layout import LEFT_HAND, RIGHT_HAND
+    from asl_live.model.classifier import Classifier
+    from asl_live.model.extend import Recording, extend
+    from asl_live.model.head import Embedder, without_head
+    from asl_live.formats.layout import LEFT_HAND, RIGHT_HAND
     from train.handshape import HANDSHAPE_FRAMES
 
     out = tmp_path / "hs"

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asl_live.gislr import read_parquet
-from asl_live.layout import LEFT_HAND, LIPS, POSE_UPPER, RIGHT_HAND, hands_visible
+from asl_live.formats.gislr import read_parquet
+from asl_live.formats.layout import LEFT_HAND, LIPS, POSE_UPPER, RIGHT_HAND, hands_visible
 from train.augment import MIRROR_ROWS, mirror_permutation
 from train.preprocess import (CACHE_ROWS, INPUT_FRAMES, cache_columns, preprocess_numpy,
                               preprocess_tf, selected_rows)

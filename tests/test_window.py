@@ -21,17 +21,17 @@ import numpy as np
 import pytest
 from display import XClient, Xvfb, wait_for
 
-from asl_live.classifier import Prediction
+from asl_live.model.classifier import Prediction
 from asl_live.errors import UserError
-from asl_live.overlay import STATUS_COLOURS, HUD, render
-from asl_live.window import require_display
+from asl_live.view.overlay import STATUS_COLOURS, HUD, render
+from asl_live.view.window import require_display
 
 TITLE = "asl-live test"
 
 # Shows one picture until a key says quit (or 30 s pass), printing every action it gets.
 SHOW_SCRIPT = textwrap.dedent(f"""
     import sys, time, cv2
-    from asl_live.window import Window
+    from asl_live.view.window import Window
     img = cv2.imread(sys.argv[1])
     with Window({TITLE!r}) as w:
         print("open", flush=True)
@@ -57,7 +57,7 @@ def xvfb():
 @pytest.fixture(scope="module")
 def picture(tmp_path_factory) -> tuple[np.ndarray, str]:
     """A window picture rendered from a real frame of CLIP and its real landmarks, and its PNG."""
-    from asl_live.extract import HolisticExtractor
+    from asl_live.capture.extract import HolisticExtractor
 
     cap = cv2.VideoCapture(str(CLIP))
     cap.set(cv2.CAP_PROP_POS_FRAMES, int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) // 2)
@@ -183,7 +183,7 @@ def test_escape_and_closing_the_window_quit(xvfb, picture, how):
 # Shows a picture until the map reminder is done, then prints the windows it told and quits.
 REMINDER_SCRIPT = textwrap.dedent(f"""
     import sys, time, numpy as np
-    from asl_live.window import Window
+    from asl_live.view.window import Window
     img = np.full((240, 320, 3), 200, np.uint8)
     with Window({TITLE!r}) as w:
         end = time.monotonic() + 30
@@ -196,7 +196,7 @@ REMINDER_SCRIPT = textwrap.dedent(f"""
 
 
 def test_the_window_tells_qt_it_is_on_screen(xvfb):
-    """Qt under load sometimes loses the window's MapNotify and never paints (asl_live/map_reminder.py):
+    """Qt under load sometimes loses the window's MapNotify and never paints (asl_live/view/map_reminder.py):
     the window sends one itself, to the window that is on screen, once it is."""
     proc = subprocess.Popen([sys.executable, "-c", REMINDER_SCRIPT], env=xvfb.env(), text=True,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -213,7 +213,7 @@ def test_the_window_tells_qt_it_is_on_screen(xvfb):
 
 
 def test_the_map_reminder_is_inert_without_an_x_display(monkeypatch):
-    from asl_live.map_reminder import MapReminder
+    from asl_live.view.map_reminder import MapReminder
 
     monkeypatch.delenv("DISPLAY", raising=False)
     reminder = MapReminder("asl-live")
@@ -279,8 +279,8 @@ class NeverPainted(Exception):
     cores busy, sometimes never paints (a bare namedWindow/imshow loop: 10 of 40 runs; 11 of 40
     with 3 busy processes on 2 cores). Qt's own log (QT_LOGGING_RULES="qt.qpa.*=true") shows
     why: in those runs Qt (5.15, OpenCV's wheel) never gets the window's MapNotify, so it holds
-    back every paint. The app's window now sends one itself (asl_live/map_reminder.py: 0 of 40
-    black, benchmarks/bench_window_paint.py); the retry stays for what else may keep it black."""
+    back every paint. The app's window now sends one itself (asl_live/view/map_reminder.py: 0 of 40
+    black, benchmarks/app/bench_window_paint.py); the retry stays for what else may keep it black."""
 
 
 TRIES = 4  # at 2 in 12 black runs (3 busy processes on 2 cores), four all black: under 1 in 1000
@@ -351,7 +351,7 @@ def test_cli_shows_the_real_window_until_the_video_ends(xvfb, tiny_model, tmp_pa
 
 def _amber_pixels(crop: np.ndarray) -> int:
     """Pixels of the provisional colour (tag and bar) in the result panel."""
-    from asl_live.overlay import PROVISIONAL_COLOUR
+    from asl_live.view.overlay import PROVISIONAL_COLOUR
 
     panel = crop[720 - 170:720].astype(int)
     return int((np.abs(panel - np.array(PROVISIONAL_COLOUR)) <= 3).all(axis=2).sum())
@@ -425,8 +425,8 @@ def test_cli_window_shows_provisional_labels_then_the_transcript(xvfb, tiny_mode
     stays black for its whole life (a bare namedWindow/imshow loop: 10 of 40 runs), so no
     pill is ever seen: `once_more_if_never_painted`.
     """
-    from asl_live.classifier import Classifier
-    from asl_live.gislr import write_parquet
+    from asl_live.model.classifier import Classifier
+    from asl_live.formats.gislr import write_parquet
 
     model, labels = tiny_model
     frames, _ = clip_landmarks
@@ -444,8 +444,8 @@ def test_cli_window_shows_provisional_labels_then_the_transcript(xvfb, tiny_mode
 def test_letters_window_shows_the_words_spelled(xvfb, tmp_path):
     """`asl-live --letters --replay` of real letter frames (B, O, W held, then the hand drops) in a
     real window: the word "bow" reaches the transcript line on screen, and the app ends by itself."""
-    from asl_live.gislr import write_parquet
-    from asl_live.layout import RIGHT_HAND
+    from asl_live.formats.gislr import write_parquet
+    from asl_live.formats.layout import RIGHT_HAND
 
     letters = Path(__file__).parent / "fixtures" / "letters_mpdata" / "MP_Data"
     frames = np.full((5 + 3 * 15 + 25, 543, 3), np.nan, np.float32)

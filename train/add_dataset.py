@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from asl_live.errors import UserError, run_main
-from asl_live.gislr import Dataset
+from asl_live.formats.gislr import Dataset
 
 
 def main(argv=None) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from asl_live.layout import FACE, LEFT_HAND, POSE, POSE_MIRROR, RIGHT_HAND, ROWS_PER_FRAME
+from asl_live.formats.layout import FACE, LEFT_HAND, POSE, POSE_MIRROR, RIGHT_HAND, ROWS_PER_FRAME
 
 from .config import Config
 

@@ -6,7 +6,7 @@
 Every sequence of the `--data` folders whose sign is in the model's label map is
 an in-vocabulary example; every other one (and any labelled `unknown`) is an
 out-of-vocabulary example: a sign the model must answer "unknown". The model
-runs through TFLite exactly as the app runs it; `asl_live.calibration.choose_rule`
+runs through TFLite exactly as the app runs it; `asl_live.model.unknown_rule.choose_rule`
 picks the score (max probability, margin, certainty) and threshold that keep
 `keep` of the right answers and reject the most out-of-vocabulary sequences, and
 `MODEL.unknown.json` is written beside the model for the app to read.
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from asl_live.calibration import choose_rule, write_sidecar
+from asl_live.model.unknown_rule import choose_rule, write_sidecar
 from asl_live.errors import UserError
-from asl_live.gislr import Dataset, Sample, gislr_name
+from asl_live.formats.gislr import Dataset, Sample, gislr_name
 
 UNKNOWN = "unknown"
 
@@ -59,7 +59,7 @@ def split_samples(datasets, signs: list[str], exclude=()) -> tuple[list, list]:
 
 
 def probabilities(classifier, samples, progress: bool = True) -> np.ndarray:
-    """The app's own probabilities (asl_live.classifier: TFLite, softmax if the outputs are logits)."""
+    """The app's own probabilities (asl_live.model.classifier: TFLite, softmax if the outputs are logits)."""
     from tqdm import tqdm
 
     out = [classifier.probabilities(ds.read(s))
@@ -71,13 +71,13 @@ def probabilities(classifier, samples, progress: bool = True) -> np.ndarray:
 def calibrate(model_path, inside: list[tuple[Dataset, Sample]], outside: list[tuple[Dataset, Sample]],
               labels_path=None, keep: float = 0.97, progress: bool = True) -> dict:
     """Measure, choose and write the rule; returns the sidecar's content plus every score's figures."""
-    from asl_live.classifier import Classifier
+    from asl_live.model.classifier import Classifier
 
     model_path = Path(model_path)
     if not 0.5 <= keep < 1.0:
         raise UserError(f"--keep {keep}: must be at least 0.5 and below 1")
     labels_path = Path(labels_path) if labels_path else model_path.parent / "sign_to_prediction_index_map.json"
-    from asl_live.native_stderr import quiet_native_stderr
+    from asl_live.capture.native_stderr import quiet_native_stderr
 
     with quiet_native_stderr():  # the TFLite runtime's start-up notice
         classifier = Classifier(model_path, labels_path, threshold=0.0)  # checks the model and label map
@@ -110,18 +110,18 @@ def calibrate(model_path, inside: list[tuple[Dataset, Sample]], outside: list[tu
 def main(args) -> int:
     import json
 
-    from asl_live.classifier import Classifier
+    from asl_live.model.classifier import Classifier
 
     labels = args.labels or Path(args.model).parent / "sign_to_prediction_index_map.json"
-    from asl_live.native_stderr import quiet_native_stderr
+    from asl_live.capture.native_stderr import quiet_native_stderr
 
     with quiet_native_stderr():
         signs = Classifier(args.model, labels, threshold=0.0).labels  # one-line errors for a bad model or map
     if args.from_bank:
         if args.data:
             raise UserError("--from-bank needs no --data (the rule comes from the model's bank)")
-        from asl_live.calibration import read_sidecar
-        from asl_live.extend import write_prototype_rule
+        from asl_live.model.unknown_rule import read_sidecar
+        from asl_live.model.extend import write_prototype_rule
 
         path = write_prototype_rule(args.model, signs)
         if path is None:

@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--cache", metavar="DIR")
 
     x = sub.add_parser("extend", help="add signs to a model in seconds: its layers as they are, a new last "
-                                      "layer over its signs and the new ones (asl_live/extend.py)")
+                                      "layer over its signs and the new ones (asl_live/model/extend.py)")
     x.add_argument("model", metavar="MODEL.tflite",
                    help="the model to extend; it needs its bank beside it (MODEL.bank.npz) unless --fresh-head")
     x.add_argument("--labels", metavar="JSON", help="its label map (default: beside the model)")
@@ -194,8 +194,8 @@ def _fit(args) -> int:
 def _extend(args) -> int:
     from pathlib import Path
 
-    from asl_live.extend import Recording, extend
-    from asl_live.gislr import Dataset, writable_folder
+    from asl_live.model.extend import Recording, extend
+    from asl_live.formats.gislr import Dataset, writable_folder
     from tqdm import tqdm
 
     if args.vocabulary and not args.fresh_head:
@@ -250,7 +250,7 @@ def _main(argv=None) -> int:
         print(f"{len(data.samples)} sequences ready in {shards[0].parent} ({len(shards)} shards)")
         return 0
     if args.command == "fit":
-        from asl_live.gislr import writable_folder
+        from asl_live.formats.gislr import writable_folder
 
         writable_folder(args.out, "run folder")  # before minutes of training, not after
         return _fit(args)
@@ -258,7 +258,7 @@ def _main(argv=None) -> int:
         return _extend(args)
     if args.command == "export":
         _quiet_tensorflow()
-        from asl_live.gislr import writable_folder
+        from asl_live.formats.gislr import writable_folder
 
         from .fit import require_run
 
@@ -287,7 +287,7 @@ def _main(argv=None) -> int:
         from .evaluate import evaluate, print_report
 
         if args.figures:
-            from asl_live.gislr import writable_folder
+            from asl_live.formats.gislr import writable_folder
 
             writable_folder(args.figures, "figures folder")
 

@@ -93,7 +93,7 @@ class Config:
         return asdict(self)
 
     def save(self, path: Path) -> None:
-        from asl_live.gislr import atomic_write
+        from asl_live.formats.gislr import atomic_write
 
         with atomic_write(path, "w") as f:
             json.dump(self.to_dict(), f, indent=1)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from asl_live.errors import UserError
-from asl_live.gislr import Dataset, Sample, atomic_write, labels_in_order, read_parquet
+from asl_live.formats.gislr import Dataset, Sample, atomic_write, labels_in_order, read_parquet
 
 from .preprocess import CACHE_ROWS, INPUT_FRAMES, preprocess_numpy
 

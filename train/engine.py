@@ -95,7 +95,7 @@ def resolve(engine: str, address: str | None, workers: int, items: int, small_jo
 def quiet_worker() -> None:
     """MediaPipe/absl and FFmpeg write straight to fd 2 from C++, past any logging setting; a
     local worker reports failures as results, so its stderr is only that noise."""
-    from asl_live.extract import quiet_native_logs
+    from asl_live.capture.extract import quiet_native_logs
 
     verbose = os.environ.get("ASL_LIVE_VERBOSE") == "1"
     quiet_native_logs(verbose)
@@ -140,7 +140,7 @@ class InlineRunner(Runner):
         self.quiet = quiet
 
     def results(self, fn, args):
-        from asl_live.native_stderr import quiet_native_stderr
+        from asl_live.capture.native_stderr import quiet_native_stderr
 
         verbose = not self.quiet or os.environ.get("ASL_LIVE_VERBOSE") == "1"
         for i, a in enumerate(args):

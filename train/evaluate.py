@@ -16,19 +16,19 @@ from pathlib import Path
 import numpy as np
 
 from asl_live.errors import UserError
-from asl_live.gislr import Dataset, labels_in_order, read_label_map
+from asl_live.formats.gislr import Dataset, labels_in_order, read_label_map
 
 from . import data as datamod
-from .tflite import run as run_tflite
+from asl_live.model.runtime import outputs as run_tflite
 
 
 def _load_model(model_path: Path):
-    from .tflite import interpreter
+    from asl_live.model.runtime import signature_runner
 
     if not model_path.is_file():
         raise UserError(f"{model_path}: no such model file")
     try:
-        runner = interpreter(model_path).get_signature_runner("serving_default")
+        runner = signature_runner(model_path)
     except (ValueError, RuntimeError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UserError(f"{model_path}: not a TFLite model with a 'serving_default' signature ({first})") from None

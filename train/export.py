@@ -31,14 +31,14 @@ from pathlib import Path
 import numpy as np
 
 from asl_live.errors import UserError
-from asl_live.gislr import atomic_write, write_label_map
-from asl_live.layout import DIMS, ROWS_PER_FRAME
+from asl_live.formats.gislr import atomic_write, write_label_map
+from asl_live.formats.layout import DIMS, ROWS_PER_FRAME
+from asl_live.model.runtime import outputs as run_tflite
+from asl_live.model.runtime import signature_runner
 
 from .fit import PARITY, load_run
 from .models import landmark_group_weights
 from .preprocess import selected_rows
-from .tflite import interpreter
-from .tflite import run as run_tflite
 
 PARITY_TOLERANCE = 1e-4   # max |p_tflite - p_keras| over all classes and sequences
 PARITY_TOLERANCE_FLOAT16 = 1e-2
@@ -161,7 +161,7 @@ def _calibration_samples(run_dirs, calibrate, signs):
 
 def _validation_samples(run) -> list:
     """The validation fold of a run folder (none for an `--all` run), re-derived as fit derived it."""
-    from asl_live.gislr import Dataset
+    from asl_live.formats.gislr import Dataset
 
     from . import data as datamod
     from .config import Config
@@ -206,7 +206,7 @@ def export(run_dirs, out_dir, *, float16: bool = False, progress: bool = True, c
         tmp_model = work / "model.tflite"
         tmp_model.write_bytes(blob)
 
-        runner = interpreter(tmp_model).get_signature_runner("serving_default")
+        runner = signature_runner(tmp_model)
         worst, agree = 0.0, 0
         for seq in sequences:
             lite = run_tflite(runner, seq)
@@ -265,7 +265,7 @@ def export(run_dirs, out_dir, *, float16: bool = False, progress: bool = True, c
         print("asl-train: warning: over the competition's limits (40 MB, 100 ms); try --float16 "
               "or fewer ensemble members", file=sys.stderr)
     paths = {"model": model_path, "labels": labels_path, "submission": zip_path, "report": report_path}
-    from asl_live.calibration import sidecar_path
+    from asl_live.model.unknown_rule import sidecar_path
 
     stale = sidecar_path(model_path)
     if stale.is_file():

@@ -41,7 +41,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from asl_live.layout import LEFT_HAND, POSE, RIGHT_HAND
+from asl_live.formats.layout import LEFT_HAND, POSE, RIGHT_HAND
 
 from .augment import mirror_permutation
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from asl_live.errors import UserError
-from asl_live.gislr import Dataset, atomic_write, write_label_map
+from asl_live.formats.gislr import Dataset, atomic_write, write_label_map
 
 from . import data as datamod
 from .config import Config
@@ -407,7 +407,7 @@ def require_run(run_dir) -> Path:
 
 def load_run(run_dir):
     """(config, signs, keras model with the run's best weights) of a run folder."""
-    from asl_live.gislr import labels_in_order, read_label_map
+    from asl_live.formats.gislr import labels_in_order, read_label_map
 
     run_dir = require_run(run_dir)
     config = Config.load(run_dir / "config.json")

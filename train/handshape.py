@@ -11,7 +11,7 @@ V/N-like fingers closing on the thumb against a fist) lie close in the encoder's
 which learned hand shape from 16 signs only; the letters model learned it from 8,959 hands
 of four sources. The exported model answers exactly as the run's model does (the letters'
 part of the last layer is zero); `asl-train extend --fresh-head` and `asl-live teach` learn
-the whole last layer, which then uses both (BENCHMARKS.md, "A hand-shape channel").
+the whole last layer, which then uses both (docs/history/2026-12-03-hand-shape-channel.md).
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from asl_live.errors import UserError
 
 
 # The letters model reads this many of the sign's frames (evenly spread): 0.3 ms instead of 0.04 ms
-# a frame, whatever the sign's length (BENCHMARKS.md, "A hand-shape channel").
+# a frame, whatever the sign's length (docs/history/2026-12-03-hand-shape-channel.md).
 HANDSHAPE_FRAMES = 8
 
 
 class HandshapeModel:
     """(the run's Keras model, the letters model) -> probabilities over the run's signs from
     [embedding, mean letter probabilities] (a Dense layer + softmax: the last layer that
-    `asl_live.head` finds and replaces)."""
+    `asl_live.model.head` finds and replaces)."""
 
     def __init__(self, model, letters, n_letters: int, trim: bool):
         import keras

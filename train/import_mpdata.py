@@ -2,7 +2,7 @@
 
 Each `<sign>/<sequence>/` becomes one GISLR parquet (zeros -> NaN, a missing
 face NaN, rows in GISLR order; a 63-value one-hand frame (fingerspelling sets)
-in the right-hand rows: `asl_live.mpdata.to_gislr`) and one row of
+in the right-hand rows: `asl_live.formats.mpdata.to_gislr`) and one row of
 `train.csv`. Sign names take their GISLR spelling (`thank-you` -> `thankyou`).
 The participant is `--participant`, or per sequence from `--signers CSV`
 (`sign,sequence,signer`, e.g. the traduttore signer list): each signer name
@@ -19,10 +19,10 @@ import csv
 import sys
 from pathlib import Path
 
-from asl_live import mpdata
-from asl_live.cli import ArgumentParser
+from asl_live.formats import mpdata
+from asl_live.errors import ArgumentParser
 from asl_live.errors import UserError, run_main
-from asl_live.gislr import Dataset, gislr_name, writable_folder
+from asl_live.formats.gislr import Dataset, gislr_name, writable_folder
 
 from .importing import BatchWriter, signer_id, stable_id
 

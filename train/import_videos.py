@@ -3,7 +3,7 @@
 `SRC/<sign>.mp4` or `SRC/<sign>/<anything>.mp4` (also .mov .avi .mkv .webm
 .m4v); the sign is the file or folder name in its GISLR spelling
 (`thank you.mp4` -> `thankyou`). Landmarks come from the app's own extraction
-(`asl_live.sources.video_landmarks`, i.e. `HolisticExtractor`), so imported
+(`asl_live.capture.sources.video_landmarks`, i.e. `HolisticExtractor`), so imported
 data matches what the app sees live.
 
 - Parallel, on one machine or a cluster (`train.engine`): by default an
@@ -34,17 +34,17 @@ from pathlib import Path
 
 import numpy as np
 
-from asl_live.cli import ArgumentParser
+from asl_live.errors import ArgumentParser
 from asl_live.errors import UserError, run_main
-from asl_live.gislr import Dataset, gislr_name, writable_folder
-from asl_live.layout import hands_visible
+from asl_live.formats.gislr import Dataset, gislr_name, writable_folder
+from asl_live.formats.layout import hands_visible
 
 from . import engine as eng
 from .importing import BatchWriter, stable_id
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"}
 EXIT_SOME_FAILED = 1
-# Below this many videos `--engine auto` runs them in this process: see SMALL_JOB in BENCHMARKS.md.
+# Below this many videos `--engine auto` runs them in this process: see SMALL_JOB in docs/history/2026-11-24-importers-and-dask-engine.md.
 SMALL_JOB = 2
 
 
@@ -91,7 +91,7 @@ def _extract(path: str, data: bytes | None = None) -> Extracted:
     """Worker: one video through Holistic. Never raises, so one bad file stops nothing."""
     import time
 
-    from asl_live.sources import video_landmarks
+    from asl_live.capture.sources import video_landmarks
 
     from .engine import LocalCopy
 

@@ -1,6 +1,6 @@
 """What the two importers (`import-mpdata`, `import-videos`) share.
 
-- Sign names take their GISLR spelling through `asl_live.gislr.gislr_name`.
+- Sign names take their GISLR spelling through `asl_live.formats.gislr.gislr_name`.
 - Stable ids: a sample's sequence id is derived from where it came from, so
   importing the same source again finds it already in `train.csv` (resume
   without duplicates) and a crash half-way leaves nothing to clean up (the
@@ -17,7 +17,7 @@ import zlib
 
 import numpy as np
 
-from asl_live.gislr import Dataset, Sample, write_parquet
+from asl_live.formats.gislr import Dataset, Sample, write_parquet
 
 def stable_id(key: str, low: int = 1, high: int = 2**31 - 1) -> int:
     """A deterministic int in [low, high) for a source key (CRC32, not Python's salted hash)."""

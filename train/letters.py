@@ -4,8 +4,8 @@
 (e.g. made by `asl-train import-mpdata` from the fingerspelling MP_Data sets, one
 dataset per source) and writes `letters.tflite` and `letters_map.json` with the
 competition's contract: `serving_default(inputs float32[frames, 543, 3] with NaN)
--> outputs float32[letters]`. `benchmarks/bench_letters.py` measures a recipe on
-sources it never saw; `benchmarks/bench_letters_nested.py` chose the shipped one.
+-> outputs float32[letters]`. `benchmarks/letters/bench_letters.py` measures a recipe on
+sources it never saw; `benchmarks/letters/bench_letters_nested.py` chose the shipped one.
 
 Why it looks like this:
 - **The hand's own frame.** Points relative to the wrist, divided by the palm's
@@ -18,7 +18,7 @@ Why it looks like this:
   same, exactly, for a left and a right hand.
 - **One frame at a time, then the mean.** Small MLPs on one frame's hand shape (x, y and
   the 210 point distances), three seeds averaged (0.08 ms in TFLite); over a clip, the mean of its per-frame probabilities where a
-  hand was seen. The live speller (`asl_live.spelling`) feeds one frame.
+  hand was seen. The live speller (`asl_live.reading.spelling`) feeds one frame.
 - **Which hand, in a frame with two**: the one whose wrist is higher in the
   picture (the spelling hand is raised; the other rests).
 - Augmentation stands in for recording settings that the sources do not cover:
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asl_live.layout import DIMS, LEFT_HAND, RIGHT_HAND, ROWS_PER_FRAME
+from asl_live.formats.layout import DIMS, LEFT_HAND, RIGHT_HAND, ROWS_PER_FRAME
 
 WRIST = 0
 KNUCKLES = (5, 9, 13, 17)  # index, middle, ring, pinky bases: the palm's size
@@ -82,9 +82,9 @@ class Recipe:
     epochs: int = 30
 
 
-# The shipped recipe: of the candidates in benchmarks/bench_letters_nested.py, the best mean
+# The shipped recipe: of the candidates in benchmarks/letters/bench_letters_nested.py, the best mean
 # over its 12 two-source trainings (each tested on the two sources it did not see); the same
-# one the nested choice picked in 3 of 4 folds (BENCHMARKS.md, "Letters model").
+# one the nested choice picked in 3 of 4 folds (docs/history/2026-12-02-letters-model.md).
 RECIPE = Recipe(rot2d=25.0, rot3d=30.0, aspect=0.6, seeds=3)
 
 
@@ -203,7 +203,7 @@ def load_hands(dataset_dir, tutorial_frames=TUTORIAL_FRAMES, first_only: bool = 
     frames in `tutorial_frames`, or frame 0 with `first_only`; all others every frame with a hand.
     `group` is the sequence: frames of one sequence never go to both sides of a split.
     """
-    from asl_live.gislr import Dataset
+    from asl_live.formats.gislr import Dataset
     from asl_live.errors import UserError
 
     ds = Dataset(dataset_dir)
@@ -374,7 +374,7 @@ def export(model, classes: list[str], out_dir) -> dict:
     import keras
     import tensorflow as tf
 
-    from asl_live.gislr import write_label_map
+    from asl_live.formats.gislr import write_label_map
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -401,7 +401,7 @@ def export(model, classes: list[str], out_dir) -> dict:
 
 
 def build_parser():
-    from asl_live.cli import ArgumentParser
+    from asl_live.errors import ArgumentParser
 
     p = ArgumentParser(prog="asl-train letters",
                        description="Train the fingerspelling letters model on GISLR datasets of one-hand "
@@ -417,7 +417,7 @@ def build_parser():
 
 def main(argv=None) -> int:
     from asl_live.errors import UserError
-    from asl_live.gislr import writable_folder
+    from asl_live.formats.gislr import writable_folder
 
     args = build_parser().parse_args(argv)
     out = writable_folder(args.out, "output folder")
@@ -433,9 +433,9 @@ def main(argv=None) -> int:
     model = fit(hands, letters, classes, recipe, seed=args.seed)
     paths = export(model, classes, out)
     # parity: the TFLite model against Keras on training frames, one frame at a time
-    from .tflite import interpreter
+    from asl_live.model.runtime import signature_runner
 
-    runner = interpreter(paths["model"]).get_signature_runner("serving_default")
+    runner = signature_runner(paths["model"])
     pick = np.linspace(0, len(hands) - 1, 50).astype(int)
     keras_p = predict(model, hands[pick])
     frames = np.full((len(pick), ROWS_PER_FRAME, DIMS), np.nan, np.float32)

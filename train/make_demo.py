@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from asl_live.errors import UserError, run_main
-from asl_live.gislr import Dataset, atomic_write, write_parquet
-from asl_live.layout import empty_frames, hands_visible
+from asl_live.formats.gislr import Dataset, atomic_write, write_parquet
+from asl_live.formats.layout import empty_frames, hands_visible
 
 GAP_FRAMES = 15   # ~0.5 s without hands between signs
 EDGE_FRAMES = 10

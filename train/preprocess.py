@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from asl_live.layout import HANDS, LEFT_HAND, LIPS, POSE, POSE_ALL, POSE_UPPER, RIGHT_HAND
+from asl_live.formats.layout import HANDS, LEFT_HAND, LIPS, POSE, POSE_ALL, POSE_UPPER, RIGHT_HAND
 
 # Pose elbows: 13 = left, 14 = right (MediaPipe Pose), the sides of LEFT_HAND / RIGHT_HAND.
 LEFT_ELBOW, RIGHT_ELBOW = POSE.start + 13, POSE.start + 14
