@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="end a sign only when the hands go to rest, not also where they dip towards the "
                         "waist and come back up between two signs (the default finds signs that run into "
                         "each other, as in a sentence; it can split a rare sign that moves down and up late)")
-    p.add_argument("--no-rest", action="store_true", help=argparse.SUPPRESS)  # the default since issue 17
+    p.add_argument("--no-rest", action="store_true", help=argparse.SUPPRESS)  # kept for old scripts: not waiting for a rest is the default
     p.add_argument("--headless", action="store_true",
                    help="no window: one JSON line per recognised sign on stdout")
     p.add_argument("--subtitles", metavar="OUT",

@@ -10,7 +10,7 @@ newest frame). The app's loop runs on it as `asl-live --camera` would. For each
 recognised sign, latency = the moment its label is ready minus the capture time
 of the sign's last frame (`Recognition.latency_s`, both on the source's clock):
 the FINAL label, the one the JSON line carries. It includes the segmenter's wait
-(the segmenter of issue 11: one frame without hands when the hand left the
+(the segmenter of 2026-11-25: one frame without hands when the hand left the
 picture low; the baseline's: `gap_frames` = 6 frames, 200 ms) and everything
 behind it. `--segmenter current baseline` runs both in the same process, in
 alternation, for a ratio on the same machine state. `--extra-ms` adds work per frame
@@ -69,8 +69,8 @@ def main() -> None:
     p.add_argument("--fps", type=float, default=30.0)
     p.add_argument("--extra-ms", type=float, nargs="+", default=[0.0, 60.0])
     p.add_argument("--repeat", type=int, default=2, help="times the clip list is repeated in the video")
-    p.add_argument("--segmenter", nargs="+", choices=("current", "baseline", "issue11"), default=["current"],
-                   help="current: this tree's; baseline: before issue 11; issue11: before issue 17")
+    p.add_argument("--segmenter", nargs="+", choices=("current", "baseline", "rests"), default=["current"],
+                   help="current: this tree's; baseline: the first segmenter; rests: the one of 2026-11-25 (docs/history)")
     args = p.parse_args()
     import_mediapipe()
     classifier = Classifier(args.model, args.labels)

@@ -38,8 +38,8 @@ the clips as recorded, N with each clip cut to 2 frames before and after its han
 rests), run through the real app (`python -m asl_live --video V --headless --threshold 0`)
 and scored the same way; the truth is each clip's hand span in the lead's extraction of the
 same clip (`/work/data/dpan`, Holistic on the 1280x720 original).
-`--segmenter baseline` runs the segmenter of commit BASELINE (before issue 11), `issue11` the one
-before issue 17, for the landmark streams in this process and for the videos as the whole app of
+`--segmenter baseline` runs the segmenter of commit BASELINE (the first), `rests` the one of
+2026-11-25, for the landmark streams in this process and for the videos as the whole app of
 that commit; `--rest-only` the current one with `no_rest=False` (the app's `--rest-only`; before
 this tree, the default). `--wlasl-video`: the WLASL clips
 as one real video through the app, with the shipped model.
@@ -70,9 +70,9 @@ from stream_data import (DPAN, DPAN_HELDOUT, HELLO_THANKYOU, REPEATED, TRADUTTOR
 
 from asl_live.formats.layout import hands_visible  # noqa: E402
 
-BASELINE = "c92e758"  # main before issue 11: the segmenter that waits 6 frames / 15 still frames
-ISSUE11 = "2412b6c"   # the segmenter before issue 17 (issue 11's): the baseline rows of issue 17
-REFS = {"baseline": BASELINE, "issue11": ISSUE11}
+BASELINE = "c92e758"  # the first segmenter: waits 6 frames / 15 still frames
+RESTS = "2412b6c"     # the segmenter of 2026-11-25 (waits for a rest), before dropouts and repeats were handled
+REFS = {"baseline": BASELINE, "rests": RESTS}
 
 
 def baseline_module(ref: str = BASELINE):
@@ -431,8 +431,8 @@ def main() -> None:
     model_arguments(p)
     p.add_argument("--rest-only", action="store_true", help="the current segmenter with no_rest=False "
                    "(only rests end a sign; a dip of the hands and back up is not a boundary)")
-    p.add_argument("--segmenter", choices=("current", "baseline", "issue11"), default="current",
-                   help="current: this tree's; baseline: before issue 11; issue11: before issue 17")
+    p.add_argument("--segmenter", choices=("current", "baseline", "rests"), default="current",
+                   help="current: this tree's; baseline: the first segmenter; rests: the one of 2026-11-25 (docs/history)")
     p.add_argument("--dpan-model")
     p.add_argument("--dpan-labels")
     p.add_argument("--dpan-signs", type=int, default=48, help="DPAN clips to join (the model's signs first)")
