@@ -10,6 +10,10 @@ gets a stable 5-digit id, printed at the end.
 
 Resumable: a sequence's id is derived from `<sign>/<sequence>`, so a second run
 skips what is already in train.csv.
+
+A sequence with a bad frame (unreadable, e.g. a saved `None`; NaN; a wrong size) is
+left out with one line on stderr and the import goes on: one bad frame among
+thousands should not cost the rest. The exit status is then 1, with the count.
 """
 
 from __future__ import annotations
@@ -79,6 +83,7 @@ def import_mpdata(src, out, participant: int | None = None, signers: str | Path 
 
     dataset = Dataset(writable_folder(out, "dataset folder"))  # a wrong --out fails before any work
     added = skipped = 0
+    bad: list[str] = []
     with BatchWriter(dataset) as writer:
         for seq in tqdm(seqs, desc="import-mpdata", unit="seq", disable=not progress, file=sys.stderr):
             # Signers from a CSV already tell one folder's sequences apart: they keep the bare key.
@@ -86,11 +91,17 @@ def import_mpdata(src, out, participant: int | None = None, signers: str | Path 
             if writer.has(sid):
                 skipped += 1
                 continue
-            frames = mpdata.to_gislr(seq.load())
+            try:
+                frames = mpdata.to_gislr(seq.load())
+            except UserError as e:
+                bad.append(f"{seq.sign}/{seq.sequence}")
+                # tqdm.write: the line goes above the progress bar instead of breaking it
+                tqdm.write(f"asl-train import-mpdata: skipped {seq.sign}/{seq.sequence}: {e}", file=sys.stderr)
+                continue
             sign = seq.sign if keep_names else gislr_name(seq.sign)
             writer.add(frames, sign, participant_of(seq), sid)
             added += 1
-    return {"added": added, "skipped": skipped, "signers": ids, "out": str(out)}
+    return {"added": added, "skipped": skipped, "bad": bad, "signers": ids, "out": str(out)}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,6 +132,10 @@ def main(argv=None) -> int:
     print(msg, file=sys.stderr)
     for name, pid in summary["signers"].items():
         print(f"  participant {pid} = {name}", file=sys.stderr)
+    if summary["bad"]:
+        print(f"import-mpdata: {len(summary['bad'])} sequences skipped for a bad frame (listed above)",
+              file=sys.stderr)
+        return 1
     return 0
 
 
