@@ -56,6 +56,7 @@ class Params:
     double_cost: float = 2.0       # nats for a double letter the hand did not mark
     motion_path_palms: float = 4.0  # J/Z: the fingertip travels at least this far
     motion_extent_palms: float = 1.0  # ... and spans this much across and down
+    motion_gap_s: float = 0.2      # ... its finger may look bent (pointing at the camera) this long
 
 
 @dataclass
@@ -126,10 +127,12 @@ def motion_letters(times: np.ndarray, hands: np.ndarray, probs: np.ndarray,
                    params: Params = Params()) -> list[tuple[str, int, int, float]]:
     """J and Z from the fingertip's path: [(letter, first frame, end frame, confidence)].
 
-    J: a stretch of the I hand (pinky straight, index and middle bent) whose pinky tip travels
+    J: a stretch of the I hand (index and middle bent, the pinky straight but for short gaps)
+    whose pinky tip travels
     `motion_path_palms` and spans `motion_extent_palms` both across and down (the hook),
     where the letters model prefers I/J to Y (the Y hand has the pinky out too).
-    Z: a stretch of the index hand (index straight, the others bent) whose index tip does the
+    Z: a stretch of the index hand (the others bent, the index straight but for short gaps) whose
+    index tip does the
     same with at least two turns across (the zigzag)."""
     ok = ~np.isnan(hands).any(axis=(1, 2))
     if ok.sum() < 3:
@@ -137,14 +140,21 @@ def motion_letters(times: np.ndarray, hands: np.ndarray, probs: np.ndarray,
     ext = np.zeros((len(hands), 4), bool)
     ext[ok] = extended(hands[ok])
     palm = np.where(ok, _palm(np.nan_to_num(hands)), np.nan)
-    shapes = (("j", ext[:, 3] & ~ext[:, 0] & ~ext[:, 1], 20),
-              ("z", ext[:, 0] & ~ext[:, 1] & ~ext[:, 2] & ~ext[:, 3], 8))
+    # the run: the other fingers bent, the moving finger straight, but for up to `motion_gap_s` at a
+    # time (mid-stroke it points at the camera and looks short)
+    gap = max(1, int(round(params.motion_gap_s / max(float(np.median(np.diff(times))), 1e-3))))
+    shapes = (("j", ~ext[:, 0] & ~ext[:, 1], ext[:, 3], 20),
+              ("z", ~ext[:, 1] & ~ext[:, 2] & ~ext[:, 3], ext[:, 0], 8))
     found = []
-    for letter, flag, tip in shapes:
-        for a, b in _runs(flag & ok, gap=3):
-            if b - a < 3:
+    for letter, flag, straight, tip in shapes:
+        for a, b in _runs(flag & straight & ok, gap=gap):
+            if b - a < 3 or flag[a:b].mean() < 0.7:
                 continue
+            run_end = b
+            a, b = _moving_part(times, hands[:, tip, :2] / np.nanmean(palm[a:b]), a, b, params)
             sel = np.arange(a, b)[ok[a:b]]
+            if len(sel) < 3:
+                continue
             p = hands[sel, tip, :2] / np.nanmean(palm[sel])
             path = float(np.linalg.norm(np.diff(p, axis=0), axis=1).sum())
             span = p.max(axis=0) - p.min(axis=0)
@@ -156,8 +166,25 @@ def motion_letters(times: np.ndarray, hands: np.ndarray, probs: np.ndarray,
             if letter == "z" and _turns(p[:, 0]) < 2:
                 continue
             conf = float(min(1.0, path / (2 * params.motion_path_palms)) * 0.5 + 0.5)
-            found.append((letter, int(a), int(b), conf))
+            # the hand held in the same shape after the trace is still the J or Z (not another I)
+            found.append((letter, int(a), int(run_end), conf))
     return found
+
+
+def _moving_part(times, tip, a: int, b: int, params: Params) -> tuple[int, int]:
+    """The part of frames a..b where the fingertip moves (faster than `bounce_palms_s`), the longest
+    path of it: a held I before a J, or an index hand before a Z, is that letter, not the trace."""
+    dt = np.maximum(np.diff(times[a:b]), 1e-3)
+    v = np.linalg.norm(np.diff(tip[a:b], axis=0), axis=1) / dt
+    v = np.nan_to_num(v)
+    moving = np.r_[v, 0.0] >= params.bounce_palms_s
+    moving |= np.r_[0.0, v] >= params.bounce_palms_s  # a frame a fast step ends on moves too
+    best, best_path = (a, a), -1.0
+    for r0, r1 in _runs(moving, gap=2):
+        path = float(v[r0:max(r0, r1 - 1)].sum())
+        if path > best_path:
+            best, best_path = (a + r0, a + r1), path
+    return best
 
 
 def _runs(flag: np.ndarray, gap: int = 0) -> list[tuple[int, int]]:
