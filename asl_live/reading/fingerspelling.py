@@ -48,7 +48,7 @@ class Params:
     place_weight: float = 0.25     # the hand's move counts this much against its change of shape
     bounce_palms_s: float = 4.0    # inside a letter, the hand moving this fast with its shape still: a double letter
     min_confidence: float = 0.35   # a decoded letter whose mean probability is below this is dropped
-    sharpness: float = 0.5         # the letters' log probabilities are scaled by this before words are
+    sharpness: float = 0.3         # the letters' log probabilities are scaled by this before words are
                                    # ranked (the model is surer than it is right on people it never saw)
     word_weight: float = 0.6       # nats per Zipf unit of word frequency
     non_word_zipf: float = 2.0     # the frequency the letters as spelled get when they are no word

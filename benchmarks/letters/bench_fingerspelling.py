@@ -3,6 +3,7 @@
     nice python benchmarks/letters/bench_fingerspelling.py alphabet
     nice python benchmarks/letters/bench_fingerspelling.py words --folds DIR DS1 DS2 DS3 DS4 [--json OUT]
     nice python benchmarks/letters/bench_fingerspelling.py recall --folds DIR DS1 DS2 DS3 DS4 [--json OUT]
+    nice python benchmarks/letters/bench_fingerspelling.py nested --folds DIR DS1 DS2 DS3 DS4
 
 alphabet: the 26 clips of `letters/spoken_to_signed_ase` (one signer, real Holistic landmarks, 25 fps,
   J and Z moving; no letters model here trained on them: the bundled one was trained on the four
@@ -18,6 +19,8 @@ words: WORDS spelled at 4, 5 and 6 letters a second (30 fps; `train.letter_strea
     (seed 0) for each letter of each word, its frame 0 repeated HOLD times. Words with J or Z (they
     move; these sources are still) or a letter the source lacks are left out.
   Words right = the decoder's word equals the word spelled.
+nested: the word list's weights chosen on three still-frame sources' word streams, scored on the
+  fourth (is the default a choice that holds on people it was not chosen on?).
 recall: per-letter recall of the letters model, one frame a sample: each still-frame source with the
   model trained on the other three (frame 0 of each sample), and the motion signer (spoken_to_signed_ase:
   the middle third of each clip, every frame) with the bundled model and with each fold's model.
@@ -113,7 +116,8 @@ def still_pickers(datasets, folds, rng):
         yield name, pick, set(by) & set(classes), keras_letters(model, classes)
 
 
-def words(datasets, folds) -> dict:
+def streams(datasets, folds, speeds=SPEEDS):
+    """{source: {speed: [(word, times, probs, hands)]}}: every word stream read by its letters model."""
     rng = np.random.default_rng(0)
     clips = {c: f[:, RIGHT_HAND] for c, (f, _) in ase_alphabet(ASE).items()}
     sources = [("spoken_to_signed_ase (bundled model)", None, set(F.LETTERS), bundled_letters())]
@@ -122,18 +126,59 @@ def words(datasets, folds) -> dict:
     for name, pick, have, probs_of in sources:
         ws = [w for w in WORDS if set(w) <= have and (pick is None or not set(w) & {"j", "z"})]
         out[name] = {}
-        for speed, (hold, trans) in SPEEDS.items():
-            got = []
+        for speed, (hold, trans) in speeds.items():
+            out[name][speed] = []
             for w in ws:
                 p = (lambda c, hold=hold: clip_part(clips[c], c, hold)) if pick is None else pick
                 frames, times, _ = assemble(w, p, hold, trans)
-                r = F.read_word(times, *letter_run(frames, probs_of))
-                got.append((w, r.word if r else "", r.spelled if r else ""))
+                out[name][speed].append((w, times, *letter_run(frames, probs_of)))
+    return out
+
+
+def read_all(runs, params=F.Params()):
+    got = []
+    for w, times, probs, hands in runs:
+        r = F.read_word(times, probs, hands, params)
+        got.append((w, r.word if r else "", r.spelled if r else ""))
+    return got
+
+
+def words(datasets, folds) -> dict:
+    out = {}
+    for name, by_speed in streams(datasets, folds).items():
+        out[name] = {}
+        for speed, runs in by_speed.items():
+            hold, trans = SPEEDS[speed]
+            got = read_all(runs)
             right = sum(a == b for a, b, _ in got)
-            out[name][speed] = {"right": right, "of": len(ws), "read": got}
+            out[name][speed] = {"right": right, "of": len(got), "read": got}
             wrong = ", ".join(f"{a}->{b}" + (f" ({s})" if s != b else "") for a, b, s in got if a != b)
-            print(f"{name}, {speed} letters/s (hold {hold}, trans {trans}): words right {right}/{len(ws)}; "
+            print(f"{name}, {speed} letters/s (hold {hold}, trans {trans}): words right {right}/{len(got)}; "
                   f"wrong: {wrong}", flush=True)
+    return out
+
+
+def nested(datasets, folds) -> dict:
+    """The word list's two weights (`sharpness`, `word_weight`) chosen for each still-frame source
+    on the other three sources' word streams (all speeds), then scored on it: is the default a
+    choice that holds on people it was not chosen on?"""
+    from dataclasses import replace
+
+    grid = [(s, w) for s in (0.3, 0.5, 1.0) for w in (0.3, 0.6, 1.0)]
+    data = {k: v for k, v in streams(datasets, folds).items() if not k.startswith("spoken")}
+    score = {k: {g: sum(a == b for runs in v.values() for a, b, _ in
+                        read_all(runs, replace(F.Params(), sharpness=g[0], word_weight=g[1])))
+                 for g in grid} for k, v in data.items()}
+    total = {k: sum(len(r) for r in v.values()) for k, v in data.items()}
+    out = {}
+    for held in data:
+        inner = {g: sum(score[k][g] for k in data if k != held) for g in grid}
+        pick = max(grid, key=lambda g: (inner[g], g == (0.5, 0.6)))
+        out[held] = {"picked": pick, "held_out_right": score[held][pick], "default_right": score[held][(0.5, 0.6)],
+                     "of": total[held], "all": {str(g): score[held][g] for g in grid}}
+        print(f"{held}: picked sharpness {pick[0]}, word weight {pick[1]} on the others -> words right "
+              f"{score[held][pick]}/{total[held]} (default 0.5/0.6: {score[held][(0.5, 0.6)]}); "
+              f"grid: {out[held]['all']}", flush=True)
     return out
 
 
@@ -177,7 +222,7 @@ def recall(datasets, folds) -> dict:
 
 def main() -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["alphabet", "words", "recall"])
+    p.add_argument("what", choices=["alphabet", "words", "recall", "nested"])
     p.add_argument("datasets", nargs="*")
     p.add_argument("--folds")
     p.add_argument("--json")
@@ -186,6 +231,8 @@ def main() -> int:
         res = alphabet()
     elif args.what == "words":
         res = words(args.datasets, args.folds)
+    elif args.what == "nested":
+        res = nested(args.datasets, args.folds)
     else:
         res = recall(args.datasets, args.folds)
     if args.json:
