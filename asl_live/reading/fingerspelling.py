@@ -277,12 +277,10 @@ def _viterbi(letter_ll: np.ndarray, blank_ll: np.ndarray, d: int, enter_cost: fl
         # a letter's first frame <- transition or another letter's end
         tail_scores = score[tails]
         best_two = np.argsort(tail_scores)[-2:][::-1]
-        for l in range(n):
-            other = best_two[0] if best_two[0] != l else best_two[1]
-            if score[0] >= tail_scores[other]:
-                new[heads[l]], arg[heads[l]] = score[0] - enter_cost, 0
-            else:
-                new[heads[l]], arg[heads[l]] = tail_scores[other] - enter_cost, tails[other]
+        other = np.where(np.arange(n) != best_two[0], best_two[0], best_two[1])  # the best other letter
+        from_blank = score[0] >= tail_scores[other]
+        new[heads] = np.where(from_blank, score[0], tail_scores[other]) - enter_cost
+        arg[heads] = np.where(from_blank, 0, tails[other])
         # inside a letter's chain; the last sub-state also stays
         if d > 1:
             for k in range(1, d):
