@@ -122,3 +122,19 @@ def test_bad_input(letters, ase):
     hands[spans[1][1] - 2:spans[1][1]] = np.nan
     probs[spans[1][1] - 2:spans[1][1]] = 1 / 26
     assert F.read_word(times, probs, hands).word == "cat"
+
+
+def test_a_stretch_fed_frame_by_frame_reads_as_the_whole(ase):
+    """The live loop's way in: frame by frame, with the model's probabilities in its label order."""
+    classifier = Classifier(bundled.LETTERS_MODEL, bundled.LETTERS_LABELS)
+    frames, times, _ = assemble("fox", lambda c: clip_part(ase[c], c, 3))
+    s = F.Stretch(classifier.labels)
+    for t, f in zip(times, frames):
+        hand = F.spelling_hand(f)
+        s.push(t, None if np.isnan(hand).any() else classifier.probabilities(f[None]), hand)
+    assert len(s) == len(frames) and s.word().word == "fox"
+    with pytest.raises(ValueError, match="increase"):
+        s.push(times[0], None, None)
+    with pytest.raises(ValueError, match="no j, z"):
+        F.Stretch([c for c in F.LETTERS if c not in "jz"])
+    assert F.Stretch().word() is None

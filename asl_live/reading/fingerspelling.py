@@ -2,7 +2,8 @@
 
 A pure component: give it a spelled stretch (every frame, transitions included) as the
 letters model's per-frame probabilities with the spelling hand's 21 points, and
-`read_word` gives back the word, its letters with their times and confidence. No letter
+`read_word` gives back the word, its letters with their times and confidence (`Stretch`
+takes the same a frame at a time, for the live loop). No letter
 has to be held: fluent signers spell four to six letters a second.
 
 - **Letters**: a Viterbi decode over the 26 letters and a *transition* state. A frame is
@@ -476,3 +477,43 @@ def spelling_hand(frame: np.ndarray) -> np.ndarray:
         if best is None or h[0, 1] < best[0, 1]:
             best = h
     return np.full((21, 3), np.nan) if best is None else np.asarray(best, np.float64)
+
+
+class Stretch:
+    """One spelled stretch, fed a frame at a time by the live loop; `word()` decodes what came.
+
+    `labels`: the letters model's labels in its output order (its label map); the frames' probabilities
+    are taken in that order. O(1) a frame; `word()` costs a few ms for a second of spelling."""
+
+    def __init__(self, labels=LETTERS, params: Params = Params()):
+        labels = [str(c).lower() for c in labels]
+        missing = [c for c in LETTERS if c not in labels]
+        if missing:
+            raise ValueError(f"the letters model has no {', '.join(missing)}: a fingerspelling reader needs a-z")
+        self._order = np.array([labels.index(c) for c in LETTERS])
+        self.params = params
+        self._t: list[float] = []
+        self._p: list[np.ndarray] = []
+        self._h: list[np.ndarray] = []
+
+    def push(self, t: float, probs, hand) -> None:
+        """One frame: its time, the letters model's probabilities (None without a hand) and the
+        spelling hand's 21 points (`spelling_hand(frame)`; None or NaN without one)."""
+        if self._t and t <= self._t[-1]:
+            raise ValueError(f"frame times must increase ({t} after {self._t[-1]})")
+        h = np.full((21, 3), np.nan) if hand is None else np.asarray(hand, np.float64).reshape(21, 3)
+        if probs is None or np.isnan(h).any():
+            p = np.full(len(LETTERS), 1.0 / len(LETTERS))
+        else:
+            p = np.asarray(probs, np.float64).reshape(-1)[self._order]
+        self._t.append(float(t))
+        self._p.append(p)
+        self._h.append(h)
+
+    def __len__(self) -> int:
+        return len(self._t)
+
+    def word(self, use_words: bool = True) -> SpelledWord | None:
+        if not self._t:
+            return None
+        return read_word(np.array(self._t), np.array(self._p), np.array(self._h), self.params, use_words)
