@@ -8,6 +8,7 @@ MediaPipe's normalised image coordinates with NaN for that. Holistic's 478-point
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ def read_pose(path: str | Path) -> tuple[np.ndarray, float]:
         pose = Pose.read(path.read_bytes())
     except FileNotFoundError:
         raise UserError(f"{path}: no such .pose file") from None
-    except (ValueError, EOFError, IndexError, KeyError) as e:  # the reader's errors on a truncated file
+    except (ValueError, EOFError, IndexError, KeyError, struct.error) as e:  # the reader's errors on a cut file
         raise UserError(f"{path}: not a readable .pose file ({type(e).__name__}: {e})") from None
     w, h = float(pose.header.dimensions.width), float(pose.header.dimensions.height)
     data = np.asarray(pose.body.data.data, np.float32)[:, 0]
