@@ -135,10 +135,13 @@ def streams(datasets, folds, speeds=SPEEDS):
     return out
 
 
-def read_all(runs, params=F.Params()):
+def read_all(runs, params=F.Params(), timings=None):
     got = []
     for w, times, probs, hands in runs:
+        t = time.perf_counter()
         r = F.read_word(times, probs, hands, params)
+        if timings is not None:
+            timings.append((time.perf_counter() - t) / max(times[-1] - times[0], 1e-3))
         got.append((w, r.word if r else "", r.spelled if r else ""))
     return got
 
@@ -149,12 +152,15 @@ def words(datasets, folds) -> dict:
         out[name] = {}
         for speed, runs in by_speed.items():
             hold, trans = SPEEDS[speed]
-            got = read_all(runs)
+            timings = []
+            got = read_all(runs, timings=timings)
             right = sum(a == b for a, b, _ in got)
-            out[name][speed] = {"right": right, "of": len(got), "read": got}
+            out[name][speed] = {"right": right, "of": len(got), "read": got,
+                                "ms_per_s_of_spelling": 1000 * float(np.median(timings))}
             wrong = ", ".join(f"{a}->{b}" + (f" ({s})" if s != b else "") for a, b, s in got if a != b)
             print(f"{name}, {speed} letters/s (hold {hold}, trans {trans}): words right {right}/{len(got)}; "
-                  f"wrong: {wrong}", flush=True)
+                  f"wrong: {wrong}; decode median {1000 * np.median(timings):.0f} ms a second of spelling",
+                  flush=True)
     return out
 
 
