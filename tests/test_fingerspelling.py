@@ -83,9 +83,11 @@ def test_j_from_the_hook(letters, ase):
     assert j.letter == "j" and times[spans[0][1]] <= j.t_start < times[spans[0][2] - 1]
 
 
-def test_z_from_the_zigzag(letters, ase):
-    r, _, _ = spell("zoo", letters, lambda c: clip_part(ase[c], c, 3))
-    assert r.spelled == "zoo" and r.word == "zoo"
+@pytest.mark.parametrize("word", ["zoo", "quiz", "pizza"])
+def test_z_from_the_zigzag(letters, ase, word):
+    """Z at the start, at the end, and twice (two zigzags, one after the other)."""
+    r, _, _ = spell(word, letters, lambda c: clip_part(ase[c], c, 3))
+    assert r.spelled == word and r.word == word
 
 
 def test_a_still_i_is_no_j_and_a_moving_j_no_i(letters, ase):

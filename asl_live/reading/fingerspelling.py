@@ -164,11 +164,17 @@ def motion_letters(times: np.ndarray, hands: np.ndarray, probs: np.ndarray,
             mean = probs[sel].mean(axis=0)
             if letter == "j" and mean[LETTERS.index("y")] > mean[_I] + mean[_J]:
                 continue
-            if letter == "z" and _turns(p[:, 0]) < 2:
+            turns = _turns(p[:, 0])
+            if letter == "z" and turns < 2:
                 continue
             conf = float(min(1.0, path / (2 * params.motion_path_palms)) * 0.5 + 0.5)
             # the hand held in the same shape after the trace is still the J or Z (not another I)
-            found.append((letter, int(a), int(run_end), conf))
+            if letter == "z" and turns >= 5:
+                # a Z turns twice across; five turns or more are two Zs (pizza), one after the other
+                m = (a + b) // 2
+                found += [(letter, int(a), m, conf), (letter, m + 1, int(run_end), conf)]
+            else:
+                found.append((letter, int(a), int(run_end), conf))
     return found
 
 
@@ -237,11 +243,14 @@ def decode_letters(times, probs, hands, params: Params = Params()) -> list[Spell
         p[a:b] = (1 - conf) * p[a:b]
         p[a:b, k] += conf
         in_move[a:b] = True
+    # between two of the same moving letter (a double Z), the frame that parts them
+    parting = [b for (l1, _, b, _), (l2, a2, _, _) in zip(moves, moves[1:]) if l1 == l2 and a2 == b + 1]
     shape, place = change_rate(times, hands)
     rate = shape + params.place_weight * place
     rate = np.where(np.isnan(rate), 0.0, rate)
     q = np.where(ok, np.clip(rate / (rate + params.change_palms_s), 0.02, 0.98), 1.0)
     q[in_move] = 0.02
+    q[parting] = 0.98
     dt = float(np.median(np.diff(times))) if t > 1 else 1 / 30
     d = max(1, int(round(params.min_letter_s / max(dt, 1e-3))))
     path = _viterbi(np.log(p + EPS) + np.log1p(-q + EPS)[:, None], np.log(q + EPS), d, params.enter_cost)
