@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from asl_live import bundled
-from asl_live.classifier import Classifier
+from asl_live.model.classifier import Classifier
 from asl_live.reading import fingerspelling as F
 from train.letter_streams import assemble, clip_part, letter_run, tflite_letters
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asl_live.layout import LEFT_HAND, RIGHT_HAND
+from asl_live.formats.layout import LEFT_HAND, RIGHT_HAND
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -18,7 +18,7 @@ def closeups():
     """(crop 480x480 BGR, the right hand's points in the crop from whole-frame Holistic), every 5th frame."""
     import cv2
 
-    from asl_live.extract import HolisticExtractor
+    from asl_live.capture.extract import HolisticExtractor
 
     cap = cv2.VideoCapture(str(FIXTURES / "dpan_tractor.mp4"))
     out = []
@@ -45,7 +45,7 @@ def closeups():
 
 def test_a_hand_close_up_is_found_where_holistic_finds_none(closeups):
     from asl_live.capture.hand_fallback import HandFallbackExtractor
-    from asl_live.extract import HolisticExtractor
+    from asl_live.capture.extract import HolisticExtractor
 
     with HolisticExtractor(video=False) as h:
         missed = [(c, t) for c, t in closeups

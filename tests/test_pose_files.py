@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from asl_live.errors import UserError
-from asl_live.layout import FACE, LEFT_HAND, POSE, RIGHT_HAND
+from asl_live.formats.layout import FACE, LEFT_HAND, POSE, RIGHT_HAND
 from train.pose_files import read_pose
 
 FIXTURES = Path(__file__).parent / "fixtures"

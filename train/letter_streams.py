@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asl_live.layout import RIGHT_HAND
+from asl_live.formats.layout import RIGHT_HAND
 
 KNUCKLES = [5, 9, 13, 17]
 MOVING = ("j", "z")

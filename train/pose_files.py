@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from asl_live.errors import UserError
-from asl_live.layout import DIMS, FACE, LEFT_HAND, POSE, RIGHT_HAND, ROWS_PER_FRAME
+from asl_live.formats.layout import DIMS, FACE, LEFT_HAND, POSE, RIGHT_HAND, ROWS_PER_FRAME
 
 # pose-format component name -> (GISLR rows, how many of the component's points)
 COMPONENTS = {"POSE_LANDMARKS": (POSE, 33), "FACE_LANDMARKS": (FACE, 468),

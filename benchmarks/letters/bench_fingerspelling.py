@@ -39,9 +39,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from asl_live import bundled  # noqa: E402
-from asl_live.classifier import Classifier  # noqa: E402
+from asl_live.model.classifier import Classifier  # noqa: E402
 from asl_live.reading import fingerspelling as F  # noqa: E402
-from asl_live.layout import RIGHT_HAND  # noqa: E402
+from asl_live.formats.layout import RIGHT_HAND  # noqa: E402
 from train.letter_streams import assemble, ase_alphabet, clip_part, keras_letters, letter_run, tflite_letters  # noqa: E402
 
 ASE = Path("/work/shared/data/letters/spoken_to_signed_ase")

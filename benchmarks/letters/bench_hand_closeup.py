@@ -20,8 +20,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from asl_live.capture.hand_fallback import HandFallbackExtractor, HandsExtractor  # noqa: E402
-from asl_live.extract import HolisticExtractor  # noqa: E402
-from asl_live.layout import LEFT_HAND, POSE, RIGHT_HAND  # noqa: E402
+from asl_live.capture.extract import HolisticExtractor  # noqa: E402
+from asl_live.formats.layout import LEFT_HAND, POSE, RIGHT_HAND  # noqa: E402
 
 CLIPS = Path("/work/shared/data/clips/recordthesehands")
 SIZE = 480
