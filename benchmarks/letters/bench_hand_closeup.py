@@ -47,7 +47,6 @@ def main() -> int:
         crop_h = HolisticExtractor(video=True)
         crop_f = HandFallbackExtractor(video=True)
         hands_full = HandsExtractor(video=True)
-        used = 0
         while True:
             ok, img = cap.read()
             if not ok:
@@ -79,8 +78,8 @@ def main() -> int:
             found_h += int(not np.isnan(a[RIGHT_HAND]).any())
             t0 = time.perf_counter()
             b = crop_f(crop)
-            (ms_f if crop_f.fallbacks > used else ms_h).append(1000 * (time.perf_counter() - t0))
-            used = crop_f.fallbacks
+            holistic_saw = not np.isnan(a[RIGHT_HAND]).all() or not np.isnan(a[LEFT_HAND]).all()
+            (ms_h if holistic_saw else ms_f).append(1000 * (time.perf_counter() - t0))
             got = b[RIGHT_HAND] if not np.isnan(b[RIGHT_HAND]).any() else b[LEFT_HAND]
             if not np.isnan(got).any():
                 found_f += 1
@@ -91,7 +90,7 @@ def main() -> int:
           f"(pose in the crop {pose_in_crop}), by Holistic + Hands {found_f}; "
           f"median point error {np.median(errs):.3f} palm lengths (p90 {np.percentile(errs, 90):.3f})")
     print(f"time a frame (median, load as it was): {np.median(ms_h):.0f} ms where Holistic found the hand, "
-          f"{np.median(ms_f):.0f} ms where Hands ran too")
+          f"{np.median(ms_f):.0f} ms where it did not and Hands ran too")
     print(f"whole frames, hands both engines saw: Hands put {rows_same} in Holistic's rows, {rows_other} in the other")
     return 0
 
