@@ -19,8 +19,8 @@ import os
 
 import numpy as np
 
-from ..formats.layout import DIMS, LEFT_HAND, RIGHT_HAND, ROWS_PER_FRAME
-from .extract import HolisticExtractor, import_mediapipe, quiet_native_logs
+from asl_live.formats.layout import DIMS, LEFT_HAND, RIGHT_HAND, ROWS_PER_FRAME
+from asl_live.capture.extract import HolisticExtractor, import_mediapipe, quiet_native_logs
 
 ROWS_FOR_LABEL = {"Left": RIGHT_HAND, "Right": LEFT_HAND}  # unmirrored picture: the label is swapped
 

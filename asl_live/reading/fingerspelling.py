@@ -476,7 +476,7 @@ def _letter_probs(times: np.ndarray, probs: np.ndarray, letters: list[SpelledLet
 def spelling_hand(frame: np.ndarray) -> np.ndarray:
     """float[21, 3] of the spelling hand in a [543, 3] GISLR frame (of two, the higher wrist, as
     the letters model reads it), NaN without a hand."""
-    from ..formats.layout import LEFT_HAND, RIGHT_HAND
+    from asl_live.formats.layout import LEFT_HAND, RIGHT_HAND
 
     best = None
     for rows in (LEFT_HAND, RIGHT_HAND):
