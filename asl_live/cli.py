@@ -15,7 +15,8 @@ import sys
 
 from asl_live.errors import ArgumentParser, UserError, run_main
 
-SUBCOMMANDS = {"record": "asl_live.record", "teach": "asl_live.teach"}
+SUBCOMMANDS = {"record": "asl_live.record", "teach": "asl_live.teach", "pack": "asl_live.model.pack",
+               "practice": "asl_live.practice"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,12 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Recognise isolated American Sign Language signs live from a webcam, a video "
                     "or a GISLR parquet replay (MediaPipe Holistic landmarks + a TFLite model).",
         epilog="other commands: `asl-live record --help` (record your own signs), "
-               "`asl-live teach --help` (teach the app new signs)")
+               "`asl-live teach --help` (teach the app new signs), `asl-live pack --help` (a taught model "
+               "as one file to share)")
     add_source_arguments(p)
     p.add_argument("--model", default=None, metavar="PATH",
-                   help="TFLite model with the GISLR contract (default: the bundled model)")
+                   help="TFLite model with the GISLR contract (default: the bundled model), or a sign pack "
+                        "(FILE.aslpack, made by `asl-live pack`)")
     p.add_argument("--labels", default=None, metavar="PATH",
-                   help="label map JSON {sign: index} (default: the bundled one)")
+                   help="label map JSON {sign: index} (default: the one beside --model, else the bundled one)")
     p.add_argument("--letters", action="store_true",
                    help="fingerspelling: the bundled letters model (a-z) instead of the sign model; "
                         "with --clip, one letter per clip or replayed sequence")
@@ -51,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="P",
                    help="below this probability the answer is 'unknown' (default: the rule measured for "
                         "the model, in MODEL.unknown.json beside it, else one set by its number of classes)")
+    p.add_argument("--learn", action="store_true",
+                   help="learn from corrections: with a labelled replay (--replay DATASET --headless), every "
+                        "wrong answer is corrected with the dataset's label, saved as a sample and the model "
+                        "extended before the next sign; in the window, c corrects the last answer, u undoes")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="with --learn: the folder that keeps the samples (DIR/data) and the extended model "
+                        "(DIR/model, which --model and teach --model take); default: a temporary one, "
+                        "deleted at the end")
     p.add_argument("--verbose", action="store_true", help="keep MediaPipe/TFLite log output")
     return p
 
@@ -60,8 +71,14 @@ def run_app(argv) -> int:
     from asl_live.bundled import LETTERS_LABELS, LETTERS_MODEL
     from asl_live.model.classifier import DEFAULT_LABELS, DEFAULT_MODEL
 
+    if args.model is not None:
+        from asl_live.model.pack import resolve_model
+
+        args.model, args.labels = resolve_model(args.model, args.labels)
     args.model = args.model or str(LETTERS_MODEL if args.letters else DEFAULT_MODEL)
     args.labels = args.labels or str(LETTERS_LABELS if args.letters else DEFAULT_LABELS)
+    if args.out is not None and not args.learn:
+        raise UserError("--out keeps what --learn learned: give --learn too")
     from asl_live.capture.extract import quiet_native_logs
 
     if args.verbose:
@@ -102,8 +119,14 @@ def run_app(argv) -> int:
     landmarks = Landmarks(verbose=args.verbose)
     recognizer = Recognizer(classifier, clip=args.clip, segmenter=Segmenter(no_rest=not args.rest_only),
                             clock=source.clock if source.live else None)
+    learner = None
     try:
         on_recognition = subtitles.add if subtitles is not None else None
+        if args.learn:
+            from asl_live.model.learning import start_learning
+
+            learner = start_learning(args, recognizer, on_recognition)
+            on_recognition = learner.on_recognition
         if args.letters and not args.clip:
             from asl_live.reading import spelling
 
@@ -120,10 +143,13 @@ def run_app(argv) -> int:
             from asl_live.view.window import Window
 
             with Window("asl-live") as window:
-                run_window(source, recognizer, landmarks, window, on_recognition=on_recognition)
+                run_window(source, recognizer, landmarks, window, on_recognition=on_recognition,
+                           on_key=learner.on_key if learner is not None else None)
     finally:
         source.close()
         landmarks.close()
+        if learner is not None:
+            learner.close()
     return 0
 
 

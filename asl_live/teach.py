@@ -99,6 +99,11 @@ def base_of(args) -> tuple[Path, Path]:
     from asl_live.formats.gislr import read_label_map
     from asl_live.model.head import check_extendable
 
+    if args.model:
+        from asl_live.model.pack import is_pack, resolve_model
+
+        if is_pack(args.model):   # a sign pack: its model and label map, unpacked and checked
+            args.model, args.labels = resolve_model(args.model, args.labels)
     model = Path(args.model) if args.model else MODEL
     if args.labels:
         labels = Path(args.labels)
@@ -190,7 +195,8 @@ def build_parser():
     p.add_argument("--participant", type=int, default=0, help="participant id for the recordings")
     p.add_argument("--model", default=None, metavar="PATH",
                    help="the model to extend (default: the bundled one); it needs its bank beside it "
-                        "(MODEL.bank.npz), which models made by asl-live teach and asl-train have")
+                        "(MODEL.bank.npz), which models made by asl-live teach and asl-train have; or a sign pack "
+                        "(FILE.aslpack, asl-live pack)")
     p.add_argument("--labels", default=None, metavar="PATH",
                    help="its label map (default: beside --model, else the bundled one)")
     p.add_argument("--fresh", action="store_true",
@@ -223,7 +229,7 @@ def main(argv=None) -> int:
             raise UserError("teach --fresh needs the training package: pip install 'asl-live[train]'")
     else:
         base_model, base_labels = base_of(args)
-    from asl_live.formats.gislr import writable_folder
+    from asl_live.formats.gislr import read_label_map, writable_folder
 
     out = writable_folder(args.out, "teach folder")
     dataset = Dataset(out / "data")
@@ -265,6 +271,12 @@ def main(argv=None) -> int:
             print(f"teach: adding {len(signs)} signs x {args.shots} samples to {base_model.name}...",
                   file=sys.stderr)
             seconds = extend_in_background(base_model, base_labels, dataset, model_dir, waiting)
+            from asl_live.model.card import write_card
+
+            counts = {s: sum(r.sign == s for r in dataset.samples()) for s in signs}
+            write_card(model_dir / "model.tflite", base_model, counts,
+                       list(read_label_map(model_dir / "sign_to_prediction_index_map.json")),
+                       f"participant {args.participant}", seconds)
         print(f"teach: model ready in {seconds:.1f} s: {model_dir / 'model.tflite'}", file=sys.stderr)
 
         from asl_live.capture.native_stderr import quiet_native_stderr

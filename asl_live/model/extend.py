@@ -201,12 +201,14 @@ def recordings_bank(embedder, recordings, vocabulary=None, progress=None, augmen
 
 
 def extend(model_path, labels_path, recordings, out_dir, *, fresh_head: bool = False, vocabulary=None,
-           progress=None) -> dict:
+           progress=None, embedder=None) -> dict:
     """Write `out_dir`/model.tflite (+ label map, bank): the model's encoder, a head over its signs
     (from its bank) and the signs of `recordings`. With `fresh_head`, the head knows only the
     recordings' signs (the bank is not needed: how the bundled model's own head is made).
 
-    `progress(stage, done, total)` is told how far it is. Returns the paths and timings.
+    `progress(stage, done, total)` is told how far it is. `embedder`: a `head.Embedder` of
+    `model_path` already made (one who extends the same model again and again saves its making).
+    Returns the paths and timings.
     """
     started = time.perf_counter()
     model_path, out_dir = Path(model_path), Path(out_dir)
@@ -219,7 +221,7 @@ def extend(model_path, labels_path, recordings, out_dir, *, fresh_head: bool = F
         if progress is not None:
             progress("embedding", done, total)
 
-    embedder = Embedder(model_path)
+    embedder = embedder or Embedder(model_path)
     new = recordings_bank(embedder, recordings, vocabulary, step, augment=0 if fresh_head else AUGMENT)
     if old is None:
         bank, keep_order = new, []

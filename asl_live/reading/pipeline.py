@@ -37,6 +37,7 @@ class Recognition:
     t_end: float
     latency_s: float | None = None  # live sources: from the capture of the sign's last frame to now
     origin: dict | None = None      # Item.origin: which input (and dataset sequence) the sign came from
+    frames: np.ndarray | None = None  # the landmarks classified (a correction saves them); not in the JSON
 
     def to_json(self) -> str:
         p = self.prediction
@@ -203,7 +204,7 @@ class Recognizer:
         self.times.add("classify", time.perf_counter() - t0)
         latency = self.clock() - seg.t_end if self.clock else None
         return Recognition(pred, seg.start_frame, seg.end_frame, seg.t_start, seg.t_end, latency,
-                           origin if origin is not None else self._origin)
+                           origin if origin is not None else self._origin, seg.frames)
 
 
 @dataclass
@@ -368,13 +369,16 @@ def _lower_priority(step: int = 5):
 def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, window,
                transcript_len: int = 12, recognised_hold_s: float = 1.5, end_hold_s: float = 3.0,
                realtime: bool = True, depth: int = 2,
-               on_recognition: Callable[[Recognition], None] | None = None) -> None:
+               on_recognition: Callable[[Recognition], None] | None = None,
+               on_key: Callable | None = None) -> None:
     """The live view: picture, landmarks, HUD; keys q/Esc quit, space pauses, m mirrors.
 
     Frames come from `steps` in a worker thread, up to `depth` ahead. Recorded input
     plays at its own frame rate (`realtime=False`: as fast as it goes, for benchmarks).
     When drawing falls behind (live input, or recorded input late on its frame rate)
     the newest processed frame is shown and the skipped steps only update the HUD.
+    `on_key(action, raw key code, hud) -> bool` sees every picture's key first (None when none was
+    pressed) and may set the HUD's banner; True when it used the key (corrections: `--learn`).
     Provisional labels are switched on here (segmented mode) if the caller chose no rate.
     They are classified in this (drawing) thread, on an interpreter of their own: the
     worker thread only copies the frames so far when a guess is due, so it does the same
@@ -388,6 +392,7 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
     if recognizer.provisional_every and not recognizer.clip:
         recognizer.guess_here = False
         guesser = recognizer.classifier.twin()
+    guessing_for = recognizer.classifier   # a new model (a correction learned) gets a new twin
     guess_due: np.ndarray | None = None
     times = recognizer.times
     hud = HUD(status="no hands", source=source.name)
@@ -430,8 +435,11 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
 
     def guess() -> None:
         """Classify the sign so far, if a guess is due (at most one per provisional interval)."""
-        nonlocal guess_due
+        nonlocal guess_due, guesser, guessing_for
         if guess_due is not None:
+            if guessing_for is not recognizer.classifier:
+                guessing_for = recognizer.classifier
+                guesser = guessing_for.twin()
             t0 = time.perf_counter()
             hud.provisional = guesser(guess_due)
             times.add("provisional", time.perf_counter() - t0)
@@ -440,6 +448,8 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
     def handle(key, image, frame) -> bool:
         """React to a key; False to quit."""
         nonlocal last_shown
+        if on_key is not None and on_key(key, getattr(window, "last_key", -1), hud):
+            return True
         if key == "quit":
             return False
         if key == "mirror":

@@ -413,17 +413,26 @@ def _draw_history(img, history: list[str], y: int, margin: int, k: float) -> Non
 
 
 def _draw_banner(img, text: str, k: float, colour, shade) -> None:
+    """One line, large; several lines (a pick list) smaller, each its own size, left-aligned."""
     H, W = img.shape[:2]
-    th = max(2, round(3 * k))
-    sc = _fit_scale(text, 1.5 * k, th, W - int(120 * k))
-    (tw, tht), base = cv2.getTextSize(text, FONT, sc, th)
+    lines = text.split("\n")
+    th = max(2, round(3 * k)) if len(lines) == 1 else max(1, round(2 * k))
+    scales = [_fit_scale(line, (1.5 if len(lines) == 1 else 0.8) * k, th, W - int(120 * k)) for line in lines]
+    sizes = [cv2.getTextSize(line, FONT, sc, th) for line, sc in zip(lines, scales)]
+    tw = max(w for (w, _), _ in sizes)
+    gap = int(14 * k)
     # High on the picture: below the top bar, above the face and hands the signer watches.
-    cx, cy = W // 2, int(110 * k) + tht
+    cx, top = W // 2, int(110 * k)
     pad = int(24 * k)
-    x0, y0, x1, y1 = cx - tw // 2 - pad, cy - tht - pad, cx + tw // 2 + pad, cy + base + pad
+    height = sum(h + b for (_, h), b in sizes) + gap * (len(lines) - 1)
+    x0, y0, x1, y1 = cx - tw // 2 - pad, top - pad, cx + tw // 2 + pad, top + height + pad
     shade(img, x0, y0, x1, y1, keep=0.2)
     cv2.rectangle(img, (x0, y0), (x1, y1), colour, max(2, round(3 * k)), cv2.LINE_AA)
-    _text(img, text, (cx - tw // 2, cy), sc, WHITE, th)
+    y = top
+    for line, sc, ((w, h), b) in zip(lines, scales, sizes):
+        x = cx - w // 2 if len(lines) == 1 else cx - tw // 2
+        _text(img, line, (x, y + h), sc, WHITE, th)
+        y += h + b + gap
 
 
 def _prediction_key(p: "Prediction | None"):

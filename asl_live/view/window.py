@@ -147,6 +147,7 @@ class Window:
         self.title = title
         self._sized = False
         self._open = True
+        self.last_key = -1
         # GUI_NORMAL: no Qt toolbar or status bar, just the picture; KEEPRATIO on resize.
         cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         # Until the first picture (models still loading) Qt would show an empty white window.
@@ -167,6 +168,7 @@ class Window:
         # waitKeyEx: full key codes. waitKey masks them to 8 bits, which turns the arrow
         # keys (0xFF51-0xFF54) into 'Q'-'T' and Left into quit.
         key = cv2.waitKeyEx(1)
+        self.last_key = key   # the raw code: typing a name (corrections) needs every letter
         if self._reminder is not None and not self._reminder.done:
             self._reminder.poll()
         # Closing the window with its title-bar button leaves no key: ask whether it is still visible.

@@ -1,0 +1,153 @@
+"""`asl-live practice`: prompts, right or wrong with what the app saw, a score, a history and its picture.
+
+Real landmarks (the traduttore fixture: the bundled model's signs; one webcam person's `cat`, which
+it does not know), the bundled model, the CLI in a subprocess; the window under Xvfb with keys."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from display import XClient, Xvfb, wait_for
+
+import datasets
+from asl_live.formats.gislr import Dataset, gislr_name, write_parquet
+from asl_live.formats.layout import empty_frames
+from test_teach import new_sign_recordings
+
+
+def run(*args, timeout=180, env=None):
+    return subprocess.run([sys.executable, "-m", "asl_live", "practice", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+def labelled(root: Path) -> Path:
+    """2 sequences of each bundled sign by each traduttore person, then 3 of `cat` (not a sign it knows)."""
+    ds = datasets.build(root, per_sign_and_signer=1, signs={"hello", "thank-you", "no"})
+    for f in new_sign_recordings()["cat"][:3]:
+        ds.add(f, "cat", 103)
+    return ds.root
+
+
+def test_practice_headless_scores_each_attempt_and_keeps_a_history(tmp_path):
+    replay = labelled(tmp_path / "replay")
+    history = tmp_path / "me" / "practice.jsonl"
+    r = run("--replay", replay, "--headless", "--clip", "--history", history)
+    assert r.returncode == 0, r.stderr[-2000:]
+    attempts = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [a["asked"] for a in attempts] == [gislr_name(s.sign) for s in Dataset(replay).samples()]
+    assert all(set(a) == {"asked", "saw", "score", "right"} for a in attempts)   # nothing kept
+    assert all(a["right"] == (a["asked"] == a["saw"]) and 0 <= a["score"] <= 1 for a in attempts)
+    known = [a for a in attempts if a["asked"] != "cat"]
+    assert sum(a["right"] for a in known) >= len(known) - 1
+    assert not any(a["right"] for a in attempts if a["asked"] == "cat")
+    right = sum(a["right"] for a in attempts)
+    assert f"score {right}/{len(attempts)}; practise again: cat" in r.stderr
+    # The history holds every attempt; a second session adds to it, and the picture shows both.
+    rows = [json.loads(l) for l in history.read_text().splitlines()]
+    assert len(rows) == len(attempts) and len({r["session"] for r in rows}) == 1
+    time.sleep(1.1)   # sessions are named by the second they started
+    r = run("--replay", replay, "--headless", "--clip", "--history", history)
+    assert r.returncode == 0
+    rows = [json.loads(l) for l in history.read_text().splitlines()]
+    assert len(rows) == 2 * len(attempts) and len({r["session"] for r in rows}) == 2
+    picture = cv2.imread(str(history.with_name("practice.png")))
+    assert picture is not None and picture.shape == (110 + 44 * len({a["asked"] for a in attempts}), 900, 3)
+    # Weakest first: cat's row (0% right) is the first, its bar nearly empty and its squares red.
+    first_square = picture[100 + 8 + 13, 640 + 12]
+    assert first_square[2] > 200 and first_square[1] < 100   # red (BGR)
+    shots = os.environ.get("ASL_LIVE_TEST_SHOTS")
+    if shots:
+        cv2.imwrite(str(Path(shots) / "practice_history.png"), picture)
+
+
+def test_attempts_are_kept_only_when_asked(tmp_path):
+    replay = labelled(tmp_path / "replay")
+    kept = tmp_path / "kept"
+    r = run("--replay", replay, "--headless", "--clip", "--history", tmp_path / "h.jsonl")
+    assert r.returncode == 0 and not kept.exists() and "kept as a sample" not in r.stderr
+    r = run("--replay", replay, "--headless", "--clip", "--history", tmp_path / "h.jsonl", "--keep-attempts", kept,
+            "--participant", 7)
+    assert r.returncode == 0, r.stderr
+    assert f"every attempt is kept as a sample in {kept}" in r.stderr
+    rows = Dataset(kept).samples()
+    assert [s.sign for s in rows] == [gislr_name(s.sign) for s in Dataset(replay).samples()]
+    assert {s.participant_id for s in rows} == {7}
+    assert all(len(Dataset(kept).read(s)) >= 20 for s in rows)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--signs", "hello,cat"], "does not know cat"),
+    (["--signs", "a/b"], "not a sign name"),
+    (["--rounds", "0"], "--rounds must be at least 1"),
+    (["--headless", "--replay", "{demo}"], "needs a labelled replay"),
+])
+def test_practice_bad_input_is_one_line(tmp_path, args, says):
+    from asl_live.bundled import DEMO_PARQUET
+
+    args = [a.replace("{demo}", str(DEMO_PARQUET)) for a in args]
+    r = run(*args, "--history", tmp_path / "h.jsonl", "--headless", timeout=120)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and says in r.stderr, r.stderr
+
+
+def test_a_history_that_is_a_folder_is_one_line(tmp_path):
+    r = run("--history", tmp_path, "--headless", timeout=60)
+    assert r.returncode == 2 and "is a folder" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- the window
+
+@pytest.fixture(scope="module")
+def xvfb():
+    with Xvfb() as x:
+        yield x
+
+
+def test_practice_window_asks_says_right_or_wrong_and_scores(xvfb, tmp_path):
+    """Asked for `hello` three times; the replay signs hello, thankyou, hello: right, wrong, right."""
+    frames, names, _ = datasets.fixture_sequences()
+    pick = {s: [f for f, n in zip(frames, names) if gislr_name(n) == s] for s in ("hello", "thankyou")}
+    parts = [empty_frames(90)]
+    for sign, i in (("hello", 0), ("thankyou", 0), ("hello", 1)):
+        parts += [pick[sign][i], empty_frames(90)]
+    parts.append(empty_frames(600))   # rest, so the session's end stays on screen
+    stream = write_parquet(tmp_path / "stream.parquet", np.concatenate(parts))
+    history = tmp_path / "practice.jsonl"
+    shots = Path(os.environ.get("ASL_LIVE_TEST_SHOTS", tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "asl_live", "practice", "--replay", str(stream), "--signs", "hello",
+                             "--rounds", "3", "--history", str(history)],
+                            env=xvfb.env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        with XClient(xvfb.display) as client:
+            assert wait_for(lambda: client.windows("asl-live practice"), 60), "the window never appeared"
+            win = client.windows("asl-live practice")[0]
+            client.move_pointer(1279, 959)
+            assert wait_for(lambda: history.is_file() and len(history.read_text().splitlines()) == 3, 90), \
+                "three attempts were never made"
+            time.sleep(1.0)
+            cv2.imwrite(str(shots / "practice_window_done.png"), xvfb.screenshot())
+            end = time.monotonic() + 30
+            while proc.poll() is None and time.monotonic() < end:
+                client.key(win, "q")
+                time.sleep(1.0)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    assert proc.returncode == 0, err[-2000:]
+    said = [l for l in err.splitlines() if l.startswith("asl-live practice: ")]
+    assert len(said) == 4, err[-2000:]
+    assert said[0] == "asl-live practice: right: hello (" + said[0].split("(")[1]
+    assert said[1].startswith("asl-live practice: not quite: asked hello, saw thankyou")
+    assert said[2].startswith("asl-live practice: right: hello")
+    assert "score 2/3; practise again: hello" in said[3]
+    rows = [json.loads(l) for l in history.read_text().splitlines()]
+    assert [r["right"] for r in rows] == [True, False, True] and {r["sign"] for r in rows} == {"hello"}
