@@ -169,8 +169,12 @@ def main() -> int:
         after, wall = replay(order, *base, "--learn", "--out", str(out), log=log)
         extends = sorted(float(l.rsplit(" in ", 1)[1].split()[0]) for l in log if l.startswith("asl-live: learned "))
         (out / "answers.jsonl").write_text("".join(json.dumps(x) + "\n" for x in after))
-        card = json.loads((out / "model" / "card.json").read_text())
-        gislr, _ = replay(Path(args.gislr), "--model", str(out / "model" / "model.tflite"))
+        if (out / "model" / "card.json").is_file():
+            card = json.loads((out / "model" / "card.json").read_text())
+            gislr, _ = replay(Path(args.gislr), "--model", str(out / "model" / "model.tflite"))
+        else:   # nothing was wrong, so nothing learned: the person leaves with the base
+            card = {"samples": 0, "learning_seconds": 0.0, "signs": {}}
+            gislr, _ = replay(Path(args.gislr), *base)
         row = {"sequences": len(after), "without_learn": [round(v, 4) for v in halves(before)],
                "with_learn": [round(v, 4) for v in halves(after)],
                "hand_seen_without": [round(v, 4) for v in halves(before, True)],
