@@ -123,7 +123,7 @@ def run_app(argv) -> int:
     try:
         on_recognition = subtitles.add if subtitles is not None else None
         if args.learn:
-            from asl_live.model.learning import start_learning
+            from asl_live.reading.corrections import start_learning
 
             learner = start_learning(args, recognizer, on_recognition)
             on_recognition = learner.on_recognition

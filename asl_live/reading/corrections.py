@@ -1,4 +1,4 @@
-"""Correcting a wrong answer in the window, where it happens (`asl-live --learn`, window keys).
+"""Correcting a wrong answer where it happens (`asl-live --learn`): window keys, or a labelled replay.
 
     c          correct the last answer: a pick list of the signs the model knows opens
     1-9        pick one of them (before any letter is typed)
@@ -19,7 +19,7 @@ import threading
 import time
 
 from asl_live.errors import UserError
-from asl_live.model.learning import Learner, sign_name
+from asl_live.model.learning import Learner, NoHand, is_right, sign_name
 
 ENTER = {10, 13, 65293, 65421}
 BACKSPACE = {8, 65288}
@@ -153,12 +153,12 @@ class Corrector:
     def _learn(self, target, name: str, was: str) -> None:
         participant = (target.origin or {}).get("participant_id", 0)
         learned = self.learner.correct(target.frames, name, participant)
-        self.recognizer.classifier = self.learner.classifier()   # the next answer uses it
+        self.recognizer.classifier = _classifier(self.learner)   # the next answer uses it
         self.say(f"learned {name} (was {was}) in {learned.seconds:.1f} s; {_samples(len(self.learner.samples()))}")
 
     def _undo(self) -> None:
         sample = self.learner.undo()
-        self.recognizer.classifier = self.learner.classifier()
+        self.recognizer.classifier = _classifier(self.learner)
         self.say(f"undid the correction to {sample.sign}; {_samples(len(self.learner.samples()))}")
 
     def wait(self, timeout: float = 60.0) -> None:
@@ -189,3 +189,111 @@ class Corrector:
 
 def _samples(n: int) -> str:
     return f"{n} sample" + ("" if n == 1 else "s")
+
+
+def _classifier(learner: Learner):
+    """The learner's model in use, without the TFLite runtime's start-up notice on stderr."""
+    from asl_live.capture.native_stderr import quiet_native_stderr
+
+    with quiet_native_stderr():
+        return learner.classifier()
+
+
+class CorrectFromLabels:
+    """`on_recognition` for a labelled replay: every wrong answer is corrected with the sequence's
+    `label`, as a user would, and the recognizer answers the next one with the extended model.
+
+    The JSON line of an answer is already out when this runs: it shows the answer before any
+    correction. Each correction is one line on stderr."""
+
+    def __init__(self, learner: Learner, recognizer, log=None):
+        import sys
+
+        self.learner, self.recognizer = learner, recognizer
+        self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.answered = self.right = self.no_hand = 0
+
+    def __call__(self, rec) -> None:
+        origin = rec.origin or {}
+        label = origin.get("label")
+        if label is None:
+            raise UserError("--learn needs a labelled replay (a dataset folder: its train.csv names each sign)")
+        self.answered += 1
+        if is_right(rec.prediction.sign, label):
+            self.right += 1
+            return
+        try:
+            learned = self.learner.correct(rec.frames, label, origin.get("participant_id", 0))
+        except NoHand as e:
+            self.no_hand += 1
+            self.log(f"asl-live: not learned: {label} (was {rec.prediction.sign}): {e}")
+            return
+        self.recognizer.classifier = _classifier(self.learner)
+        self.log(f"asl-live: learned {learned.sign} (was {rec.prediction.sign}); "
+                 f"{len(self.learner.samples())} samples, model extended in {learned.seconds:.2f} s")
+
+
+class _Session:
+    """The Learner of one `asl-live --learn` run, its hooks for the loop, and what it leaves behind."""
+
+    def __init__(self, learner: Learner, temporary: str | None):
+        self.learner, self.temporary = learner, temporary
+        self.on_recognition = None
+        self.on_key = None          # the window's correction keys (`reading.corrections.Corrector`)
+        self.corrector = None
+
+    def close(self) -> None:
+        import shutil
+        import sys
+
+        if self.corrector is not None:
+            self.corrector.wait()
+            gaps = sorted(self.corrector.gaps_while_learning)
+            other = sorted(self.corrector.gaps_otherwise)
+            if gaps and other:
+                print(f"asl-live: while learning, pictures came every {1000 * gaps[len(gaps) // 2]:.0f} ms "
+                      f"(median; longest {1000 * gaps[-1]:.0f} ms; otherwise {1000 * other[len(other) // 2]:.0f} ms, "
+                      f"longest {1000 * other[-1]:.0f} ms)", file=sys.stderr, flush=True)
+        l = self.learner
+        where = "(not kept: give --out DIR to keep them)" if self.temporary else f"in {l.folder}"
+        print(f"asl-live: {l.corrections} corrections, {l.seconds:.1f} s spent learning; "
+              f"{len(l.samples())} samples and the model {where}", file=sys.stderr, flush=True)
+        if self.temporary:
+            shutil.rmtree(self.temporary, ignore_errors=True)
+
+
+def start_learning(args, recognizer, on_recognition=None) -> _Session:
+    """The learning session of `asl-live --learn`: headless, a labelled replay whose wrong answers are
+    corrected with their labels; in the window, the correction keys. Its `on_recognition` (and
+    `on_key`) go to the loop."""
+    import sys
+    import tempfile
+
+    if args.letters:
+        raise UserError("--learn teaches signs, not letters: leave out --letters")
+    if args.headless and not args.replay:
+        raise UserError("--learn --headless needs a labelled replay: --replay DATASET (its train.csv names each sign)")
+    temporary = None
+    folder = args.out
+    if folder is None:
+        temporary = folder = tempfile.mkdtemp(prefix="asl-live-learn-")
+    warn = lambda line: print(f"asl-live: warning: {line}", file=sys.stderr)  # noqa: E731
+    learner = Learner(folder, args.model, args.labels, args.threshold, warn=warn)
+    session = _Session(learner, temporary)
+    if learner.samples():
+        recognizer.classifier = _classifier(learner)
+        print(f"asl-live: going on from {len(learner.samples())} samples in {learner.folder}", file=sys.stderr)
+    if args.headless:
+        react = CorrectFromLabels(learner, recognizer)
+    else:
+        react = session.corrector = Corrector(learner, recognizer)
+        session.on_key = react.on_key
+        react = react.on_recognition
+
+    def both(rec):
+        react(rec)
+        if on_recognition is not None:
+            on_recognition(rec)
+
+    session.on_recognition = both
+    return session
