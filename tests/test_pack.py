@@ -191,3 +191,14 @@ def test_pack_bad_input_is_one_line(taught, tmp_path):
     one_line(run("--demo", "--headless", "--model", tmp_path / "x.aslpack"), "no such sign pack")
     one_line(run("--demo", "--headless", "--model", tmp_path / "x.aslpack", "--labels", "y.json"),
              "brings its own label map")
+
+
+def test_a_folder_without_a_card_is_packed_with_one_made_from_its_samples(taught, tmp_path):
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(taught, old)
+    (old / "model" / "card.json").unlink()   # a teach folder from before cards
+    r = run("pack", old, "-o", tmp_path / "old.aslpack")
+    assert r.returncode == 0, r.stderr
+    assert "has no card.json" in r.stderr and "cat (3), food (3); 6 samples, added to the bundled model" in r.stdout

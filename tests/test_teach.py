@@ -160,6 +160,8 @@ def test_teach_adds_new_signs_to_the_model_in_use_one_sample_per_sequence(tmp_pa
     new = list(read_label_map(out / "model" / "sign_to_prediction_index_map.json"))
     assert new[:len(old)] == old and sorted(new[len(old):]) == sorted(NEW)
     assert (out / "model" / "model.bank.npz").is_file()   # it can be taught again
+    card = json.loads((out / "model" / "card.json").read_text())   # what a sign pack carries
+    assert card["signs"] == {s: shots for s in NEW} and card["samples"] == 2 * shots
     # Its new signs have one person behind them: no `prototype` rule can be measured for them,
     # so the taught model has no sidecar and the app uses the class-count rule.
     assert not (out / "model" / "model.unknown.json").exists()
