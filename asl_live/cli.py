@@ -79,6 +79,10 @@ def run_app(argv) -> int:
     args.labels = args.labels or str(LETTERS_LABELS if args.letters else DEFAULT_LABELS)
     if args.out is not None and not args.learn:
         raise UserError("--out keeps what --learn learned: give --learn too")
+    if args.learn:
+        from asl_live.reading.corrections import check_learn_options
+
+        check_learn_options(args)   # before a camera or a model is opened
     from asl_live.capture.extract import quiet_native_logs
 
     if args.verbose:

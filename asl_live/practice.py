@@ -285,6 +285,9 @@ def main(argv=None) -> int:
     quiet_native_logs()
     if args.rounds < 1:
         raise UserError("--rounds must be at least 1")
+    if args.headless and not args.replay:
+        raise UserError("practice --headless needs a labelled replay (--replay DATASET): each sequence is "
+                        "the attempt at its own label")
     model, labels = resolve_model(args.model, args.labels)
     model, labels = model or str(MODEL), labels or str(LABELS)
     history = Path(args.history) if args.history else default_history()

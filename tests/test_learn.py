@@ -118,3 +118,8 @@ def test_learn_bad_input_is_one_line(tmp_path, args, says):
     r = run(*args, timeout=120)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and says in r.stderr, r.stderr
     assert r.stdout == ""
+
+
+def test_learn_headless_from_a_camera_is_one_line_before_the_camera_opens():
+    r = run("--camera", "7", "--headless", "--learn", timeout=60)
+    assert r.returncode == 2 and "needs a labelled replay" in r.stderr and "camera" not in r.stderr.split("replay")[0]

@@ -88,17 +88,22 @@ def test_attempts_are_kept_only_when_asked(tmp_path):
     (["--signs", "a/b"], "not a sign name"),
     (["--rounds", "0"], "--rounds must be at least 1"),
     (["--headless", "--replay", "{demo}"], "needs a labelled replay"),
+    (["--headless", "--camera", "0"], "needs a labelled replay"),
 ])
 def test_practice_bad_input_is_one_line(tmp_path, args, says):
     from asl_live.bundled import DEMO_PARQUET
 
     args = [a.replace("{demo}", str(DEMO_PARQUET)) for a in args]
+    if "--replay" not in args and "--camera" not in args:
+        args += ["--replay", str(DEMO_PARQUET)]
     r = run(*args, "--history", tmp_path / "h.jsonl", "--headless", timeout=120)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and says in r.stderr, r.stderr
 
 
 def test_a_history_that_is_a_folder_is_one_line(tmp_path):
-    r = run("--history", tmp_path, "--headless", timeout=60)
+    from asl_live.bundled import DEMO_PARQUET
+
+    r = run("--history", tmp_path, "--headless", "--replay", DEMO_PARQUET, timeout=60)
     assert r.returncode == 2 and "is a folder" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 

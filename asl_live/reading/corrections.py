@@ -262,6 +262,13 @@ class _Session:
             shutil.rmtree(self.temporary, ignore_errors=True)
 
 
+def check_learn_options(args) -> None:
+    if args.letters:
+        raise UserError("--learn teaches signs, not letters: leave out --letters")
+    if args.headless and not args.replay:
+        raise UserError("--learn --headless needs a labelled replay: --replay DATASET (its train.csv names each sign)")
+
+
 def start_learning(args, recognizer, on_recognition=None) -> _Session:
     """The learning session of `asl-live --learn`: headless, a labelled replay whose wrong answers are
     corrected with their labels; in the window, the correction keys. Its `on_recognition` (and
@@ -269,10 +276,7 @@ def start_learning(args, recognizer, on_recognition=None) -> _Session:
     import sys
     import tempfile
 
-    if args.letters:
-        raise UserError("--learn teaches signs, not letters: leave out --letters")
-    if args.headless and not args.replay:
-        raise UserError("--learn --headless needs a labelled replay: --replay DATASET (its train.csv names each sign)")
+    check_learn_options(args)
     temporary = None
     folder = args.out
     if folder is None:
