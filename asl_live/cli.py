@@ -86,9 +86,9 @@ def run_app(argv) -> int:
 
     from asl_live.model.classifier import Classifier
     from asl_live.capture.native_stderr import quiet_native_stderr
-    from asl_live.reading.pipeline import Landmarks, Recognizer, run_headless, run_window
+    from asl_live.reading.pipeline import Recognizer, run_headless, run_window
     from asl_live.reading.segmenter import Segmenter
-    from asl_live.capture.sources import source_from_args
+    from asl_live.capture.sources import landmarks_from_args, source_from_args
 
     subtitles = None
     if args.subtitles is not None:
@@ -98,8 +98,8 @@ def run_app(argv) -> int:
     with quiet_native_stderr(args.verbose):
         classifier = Classifier(args.model, args.labels, args.threshold,
                                 warn=lambda line: print(f"asl-live: warning: {line}", file=sys.stderr))
+    landmarks = landmarks_from_args(args, args.verbose)
     source = source_from_args(args)
-    landmarks = Landmarks(verbose=args.verbose)
     recognizer = Recognizer(classifier, clip=args.clip, segmenter=Segmenter(no_rest=not args.rest_only),
                             clock=source.clock if source.live else None)
     try:

@@ -316,6 +316,9 @@ def add_source_arguments(parser: argparse.ArgumentParser, demo: bool = True) -> 
                    help="a GISLR landmark parquet file, or a dataset folder in the competition layout")
     if demo:
         g.add_argument("--demo", action="store_true", help="replay the bundled demo (assets/demo.parquet)")
+    from asl_live.capture.engine import add_engine_arguments
+
+    add_engine_arguments(parser)
 
 
 def demo_path() -> Path:
@@ -323,6 +326,18 @@ def demo_path() -> Path:
     if not DEMO_PARQUET.is_file():
         raise UserError(f"the bundled demo {DEMO_PARQUET} is missing; use --video PATH or --replay PATH")
     return DEMO_PARQUET
+
+
+def landmarks_from_args(args: argparse.Namespace, verbose: bool = False):
+    """The landmark step of the source the arguments name. For a camera or a video its engine is
+    made ready now (a missing Tasks bundle fetched before anything is shown, or one clear error);
+    a replay has its landmarks and never needs an engine."""
+    from asl_live.reading.pipeline import Landmarks
+
+    landmarks = Landmarks(verbose=verbose, engine=args.engine, landmarker=args.landmarker)
+    if args.replay is None and not getattr(args, "demo", False):
+        landmarks.prepare()
+    return landmarks
 
 
 def source_from_args(args: argparse.Namespace) -> Source:
@@ -335,9 +350,12 @@ def source_from_args(args: argparse.Namespace) -> Source:
     return open_camera(0 if args.camera is None else args.camera)
 
 
-def video_landmarks(path: str | os.PathLike, progress: bool = False) -> tuple[np.ndarray, float]:
-    """A whole video through Holistic: (float32[T, 543, 3], fps)."""
-    from asl_live.capture.extract import HolisticExtractor
+def video_landmarks(path: str | os.PathLike, progress: bool = False, engine: str | None = None,
+                    landmarker: str | None = None) -> tuple[np.ndarray, float]:
+    """A whole video through the landmark engine (asl_live.capture.engine): (float32[T, 543, 3], fps)."""
+    from asl_live.capture.engine import Engine
+
+    chosen = Engine(engine, landmarker)
     with VideoSource(path) as src:
         frames = []
         items = iter(src)
@@ -348,7 +366,7 @@ def video_landmarks(path: str | os.PathLike, progress: bool = False) -> tuple[np
 
             items = tqdm(items, total=src.frame_count or None, unit="frame",
                          desc=src.name, file=sys.stderr, leave=False)
-        with HolisticExtractor(video=True) as extract:
+        with chosen.open(video=True) as extract:
             for item in items:
                 frames.append(extract(item.image))
         fps = src.fps
