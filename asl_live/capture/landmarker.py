@@ -46,9 +46,9 @@ def cache_path() -> Path:
     return user_cache_path("asl-live", appauthor=False) / FILENAME
 
 
-def how_to_get_it(url: str = URL) -> str:
-    return (f"download {url} on a machine with internet and pass --landmarker PATH "
-            f"(or set {ENV}=PATH)")
+def how_to_get_it(url: str | None = None) -> str:
+    what = url or "it"
+    return f"download {what} on a machine with internet and pass --landmarker PATH (or set {ENV}=PATH)"
 
 
 def landmarker_path(given: str | os.PathLike | None = None, *, url: str = URL, sha256: str = SHA256,
@@ -93,10 +93,10 @@ def download(url: str, dest: Path, sha256: str, out) -> None:
         part.unlink(missing_ok=True)
         reason = getattr(e, "reason", None) or getattr(e, "strerror", None) or e
         raise UserError(f"cannot download the landmark model bundle from {url} ({reason}); "
-                        f"{how_to_get_it(url)}") from None
+                        f"{how_to_get_it()}") from None
     if h.hexdigest() != sha256:
         part.unlink(missing_ok=True)
         raise UserError(f"the landmark model bundle from {url} has sha256 {h.hexdigest()}, not the "
-                        f"expected {sha256}: not used; {how_to_get_it(url)}")
+                        f"expected {sha256}: not used; {how_to_get_it()}")
     os.replace(part, dest)
     print(f"asl-live: saved {dest}", file=out)
