@@ -14,7 +14,6 @@ import). Never shipped or committed: made in a temporary folder by the tests and
 from __future__ import annotations
 
 import sys
-import zipfile
 from pathlib import Path
 
 # Tasks name in the bundle <- legacy model in mediapipe/modules, and its input range:
@@ -58,18 +57,20 @@ def build(out: str | Path) -> Path:
     finally:
         if hidden and sys.modules.get("tensorflow", 0) is None:
             del sys.modules["tensorflow"]
-    out = Path(out)
-    with zipfile.ZipFile(out, "w") as bundle:
-        for name, (src, low) in MODELS.items():
-            model = bytearray((modules / src).read_bytes())
-            mean, std = ([127.5], [127.5]) if low == -1 else ([0.0], [255.0])
-            writer = metadata_writer.MetadataWriter.create(model).add_general_info(name)
-            writer.add_image_input(mean, std)
-            for _ in writer_utils.get_output_tensor_types(model):
-                writer.add_feature_output()
-            with_metadata, _json = writer.populate()
-            bundle.writestr(name, bytes(with_metadata))
-    return out
+    from mediapipe.tasks.python.metadata.metadata_writers import model_asset_bundle_utils
+
+    models = {}
+    for name, (src, low) in MODELS.items():
+        model = bytearray((modules / src).read_bytes())
+        mean, std = ([127.5], [127.5]) if low == -1 else ([0.0], [255.0])
+        writer = metadata_writer.MetadataWriter.create(model).add_general_info(name)
+        writer.add_image_input(mean, std)
+        for _ in writer_utils.get_output_tensor_types(model):
+            writer.add_feature_output()
+        models[name] = bytes(writer.populate()[0])
+    # MediaPipe's own bundle writer: a zip whose members are aligned, so they are mapped, not copied
+    model_asset_bundle_utils.create_model_asset_bundle(models, str(out))
+    return Path(out)
 
 
 if __name__ == "__main__":

@@ -221,13 +221,15 @@ def _quiet_opencv():
     if os.environ.get("ASL_LIVE_VERBOSE") == "1":
         yield
         return
-    level = cv2.getLogLevel()
-    cv2.setLogLevel(0)  # 0 = LOG_LEVEL_SILENT
+    # cv2.getLogLevel up to 4.11; from 4.12 (numpy 2, Python 3.13+) only cv2.utils.logging has it
+    log = cv2 if hasattr(cv2, "getLogLevel") else cv2.utils.logging
+    level = log.getLogLevel()
+    log.setLogLevel(0)  # 0 = LOG_LEVEL_SILENT
     try:
         with quiet_native_stderr():  # FFmpeg's own messages ("moov atom not found") bypass OpenCV's logger
             yield
     finally:
-        cv2.setLogLevel(level)
+        log.setLogLevel(level)
 
 
 def camera_permission_hint(platform: str | None = None) -> str:

@@ -34,7 +34,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = "python3,python3-venv,ca-certificates,git,libxcb1,libgl1,libglib2.0-0t64"
+# A minimal root; libegl1 and libgles2 are there on a desktop, and mediapipe 1.x's Tasks library
+# loads them (without them the app says so in one line and names the packages).
+PACKAGES = "python3,python3-venv,ca-certificates,git,libxcb1,libgl1,libegl1,libgles2,libglib2.0-0t64"
 MIRROR = "http://deb.debian.org/debian"
 README_COMMAND_1 = ("python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e . "
                     "&& .venv/bin/asl-live --demo")
@@ -101,13 +103,15 @@ def make_root(root: Path, reuse: bool) -> float:
 
 
 def prepare_root(root: Path, clips: list[str], bundle: Path) -> Path:
-    """Network and certificates, /proc (MediaPipe's allocator reads it), the tree, clips, bundle."""
+    """Network and certificates, /proc and /sys, the tree, the clips and the test bundle."""
     shutil.copy("/etc/resolv.conf", root / "etc/resolv.conf")
     certs = Path("/etc/ssl/certs/ca-certificates.crt")
     if certs.exists():
         shutil.copy(certs, root / "etc/ssl/certs/ca-certificates.crt")
-    if subprocess.run(["mountpoint", "-q", str(root / "proc")]).returncode != 0:
-        sh(["mount", "-t", "proc", "proc", str(root / "proc")])
+    # /proc and /sys, as on any running system: MediaPipe's allocator reads the CPU count there
+    for kind, where in (("proc", "proc"), ("sysfs", "sys")):
+        if subprocess.run(["mountpoint", "-q", str(root / where)]).returncode != 0:
+            sh(["mount", "-t", kind, kind, str(root / where)])
     tree = root / "root/asl-live"
     if tree.exists():
         shutil.rmtree(tree)
@@ -242,7 +246,8 @@ def main() -> int:
         extract(str(work / "legacy.npz"), clips)
         compare(str(work / "legacy.npz"), str(work / "tasks.npz"))
     finally:
-        subprocess.run(["umount", str(root / "proc")], capture_output=True)
+        for where in ("proc", "sys"):
+            subprocess.run(["umount", str(root / where)], capture_output=True)
     return 0
 
 
