@@ -68,8 +68,10 @@ def test_each_part_lands_where_legacy_holistic_puts_it(both):
     for name, rows in (("pose", POSE), ("right hand", RIGHT_HAND)):
         both_seen = seen(legacy, rows) & seen(tasks, rows)
         assert both_seen.sum() > 20, name
+        # found in as many frames, at the same place (measured: hands 0.0002 apart, pose 0.0015)
+        assert abs(seen(legacy, rows).mean() - seen(tasks, rows).mean()) < 0.1, name
         gap = np.linalg.norm(legacy[both_seen][:, rows, :2] - tasks[both_seen][:, rows, :2], axis=-1)
-        assert np.median(gap) < 0.03, (name, np.median(gap))
+        assert np.median(gap) < 0.01, (name, np.median(gap))
     # The signer's right hand is in the right-hand rows for both; the left one is never there
     # instead (a swap would put the right hand's points in the left-hand rows).
     assert seen(legacy, RIGHT_HAND).sum() > 20 and seen(tasks, RIGHT_HAND).sum() > 20
