@@ -13,8 +13,9 @@ Run as root on a Debian/Ubuntu machine with the project's Python 3.10-3.12 envir
    Google's own bundle is not downloaded here) and runs `asl-live --video CLIP --headless --clip`
    through the Tasks engine there;
 4. extracts every clip with the Tasks engine (there) and legacy Holistic (here), and prints the
-   landmark distance per part, whether the sign and letters models give the same answers, and
-   each engine's frames per second on this machine (median over clips).
+   landmark distance per part and whether the sign and letters models give the same answers;
+5. measures each engine's frames per second, the engines taking turns on the first 6 clips
+   (`--speed-rounds N`, 3 by default), Tasks on mediapipe 0.10.21 here included.
 
 Clips default to the fixture videos and, when present, /work/shared/data/clips/wlasl_projectunmute.
 The worker form (`--extract OUT.npz CLIPS...`) is what step 4 runs in each environment.
@@ -174,6 +175,37 @@ def compare(legacy_npz: str, tasks_npz: str) -> None:
             print(f"  {c:28s} legacy {ans_a[model][c]:10s} tasks {ans_b[model][c]:10s}{mark}")
 
 
+def speed_rounds(root: Path, work: Path, clips: list[str], rounds: int) -> None:
+    """Frames per second, the engines taking turns on the same clips (a shared machine's load
+    moves by the minute): Tasks on mediapipe 1.x there, legacy Holistic and Tasks here."""
+    if rounds < 1:
+        return
+    names = " ".join(f"'clips/{Path(c).name}'" for c in clips)
+    here = [str(root / "root/clips" / Path(c).name) for c in clips]
+    bench = str(Path(__file__).resolve())
+    fps: dict[str, list[float]] = {}
+
+    def median_fps(npz: Path) -> float:
+        return float(np.median(list(json.loads(str(np.load(npz)["fps"])).values())))
+
+    for r in range(rounds):
+        chroot(root, f"cd /root && ASL_LIVE_LANDMARKER=/root/test_holistic.task asl-live/.venv/bin/python "
+                     f"asl-live/benchmarks/install/bench_debian13.py --extract /root/speed.npz {names}")
+        fps.setdefault("Tasks, mediapipe 1.2.x, Python 3.13 (Debian 13 root)", []).append(
+            median_fps(root / "root/speed.npz"))
+        for label, env in (("legacy Holistic, mediapipe 0.10.21, this Python", {}),
+                           ("Tasks, mediapipe 0.10.21, this Python",
+                            {"ASL_LIVE_ENGINE": "tasks", "ASL_LIVE_LANDMARKER": str(root / "root/test_holistic.task")})):
+            out = work / "speed.npz"
+            subprocess.run([sys.executable, bench, "--extract", str(out), *here], check=True, capture_output=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT), **env})
+            fps.setdefault(label, []).append(median_fps(out))
+    print(f"\nspeed, {rounds} rounds taking turns on {len(clips)} clips (median frames/s of each round; "
+          f"load average now {os.getloadavg()[0]:.1f}):")
+    for label, values in fps.items():
+        print(f"  {label:55s} {np.median(values):5.1f}   rounds: {', '.join(f'{v:.1f}' for v in values)}")
+
+
 # --------------------------------------------------------------------------- main
 
 def default_clips() -> list[str]:
@@ -190,6 +222,8 @@ def main() -> int:
     p.add_argument("--reuse-root", action="store_true", help="keep an existing root (skip debootstrap)")
     p.add_argument("--extract", metavar="OUT.npz", help="worker: extract CLIPS with this environment's engine")
     p.add_argument("--compare", nargs=2, metavar=("LEGACY.npz", "TASKS.npz"))
+    p.add_argument("--speed-rounds", type=int, default=3, metavar="N",
+                   help="rounds of the speed comparison on the first 6 clips (0: none)")
     args = p.parse_args()
     if args.extract:
         extract(args.extract, args.clips)
@@ -245,6 +279,7 @@ def main() -> int:
         shutil.copy(root / "root/tasks.npz", work / "tasks.npz")
         extract(str(work / "legacy.npz"), clips)
         compare(str(work / "legacy.npz"), str(work / "tasks.npz"))
+        speed_rounds(root, work, clips[:6], args.speed_rounds)
     finally:
         for where in ("proc", "sys"):
             subprocess.run(["umount", str(root / where)], capture_output=True)
