@@ -19,7 +19,7 @@ import tasks_bundle  # noqa: E402
 
 from asl_live.capture import engine  # noqa: E402
 from asl_live.errors import UserError  # noqa: E402
-from asl_live.layout import FACE, LEFT_HAND, POSE, RIGHT_HAND  # noqa: E402
+from asl_live.formats.layout import FACE, LEFT_HAND, POSE, RIGHT_HAND  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "tests" / "fixtures" / "dpan_tractor.mp4"  # a real DPAN clip, one right-handed signer
@@ -36,7 +36,7 @@ def bundle(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def both(bundle):
-    from asl_live.sources import video_landmarks
+    from asl_live.capture.sources import video_landmarks
 
     legacy, _ = video_landmarks(CLIP, engine="holistic")
     tasks, _ = video_landmarks(CLIP, engine="tasks", landmarker=bundle)

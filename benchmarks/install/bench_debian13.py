@@ -134,7 +134,7 @@ def prepare_root(root: Path, clips: list[str], bundle: Path) -> Path:
 def answers(frames: dict[str, np.ndarray]) -> dict[str, dict[str, str]]:
     """Each clip as one sign (`--clip`): the sign model's and the letters model's answers."""
     from asl_live.bundled import LETTERS_LABELS, LETTERS_MODEL
-    from asl_live.classifier import DEFAULT_LABELS, DEFAULT_MODEL, Classifier
+    from asl_live.model.classifier import DEFAULT_LABELS, DEFAULT_MODEL, Classifier
 
     models = {"sign": Classifier(DEFAULT_MODEL, DEFAULT_LABELS),
               "letters": Classifier(LETTERS_MODEL, LETTERS_LABELS)}
@@ -142,7 +142,7 @@ def answers(frames: dict[str, np.ndarray]) -> dict[str, dict[str, str]]:
 
 
 def compare(legacy_npz: str, tasks_npz: str) -> None:
-    from asl_live.layout import FACE, LEFT_HAND, POSE, RIGHT_HAND
+    from asl_live.formats.layout import FACE, LEFT_HAND, POSE, RIGHT_HAND
 
     a, b = np.load(legacy_npz), np.load(tasks_npz)
     clips = sorted(json.loads(str(a["fps"])))
