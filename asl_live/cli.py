@@ -86,9 +86,9 @@ def run_app(argv) -> int:
 
     from asl_live.model.classifier import Classifier
     from asl_live.capture.native_stderr import quiet_native_stderr
-    from asl_live.reading.pipeline import Recognizer, run_headless, run_window
+    from asl_live.reading.pipeline import Recognizer, landmarks_from_args, run_headless, run_window
     from asl_live.reading.segmenter import Segmenter
-    from asl_live.capture.sources import landmarks_from_args, source_from_args
+    from asl_live.capture.sources import source_from_args
 
     subtitles = None
     if args.subtitles is not None:

@@ -186,7 +186,8 @@ def window_drawer(window, source_name: str) -> Callable:
 
 def main(argv=None) -> int:
     from asl_live.capture.extract import quiet_native_logs
-    from asl_live.capture.sources import landmarks_from_args, source_from_args
+    from asl_live.capture.sources import source_from_args
+    from asl_live.reading.pipeline import landmarks_from_args
 
     args = build_parser().parse_args(argv)
     quiet_native_logs()

@@ -208,9 +208,9 @@ def build_parser():
 def main(argv=None) -> int:
     from asl_live.model.classifier import Classifier
     from asl_live.capture.extract import quiet_native_logs
-    from asl_live.reading.pipeline import Recognizer, run_headless, run_window
+    from asl_live.reading.pipeline import Recognizer, landmarks_from_args, run_headless, run_window
     from asl_live.record import open_view, record, window_drawer
-    from asl_live.capture.sources import landmarks_from_args, source_from_args
+    from asl_live.capture.sources import source_from_args
 
     args = build_parser().parse_args(argv)
     quiet_native_logs()

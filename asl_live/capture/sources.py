@@ -330,18 +330,6 @@ def demo_path() -> Path:
     return DEMO_PARQUET
 
 
-def landmarks_from_args(args: argparse.Namespace, verbose: bool = False):
-    """The landmark step of the source the arguments name. For a camera or a video its engine is
-    made ready now (a missing Tasks bundle fetched before anything is shown, or one clear error);
-    a replay has its landmarks and never needs an engine."""
-    from asl_live.reading.pipeline import Landmarks
-
-    landmarks = Landmarks(verbose=verbose, engine=args.engine, landmarker=args.landmarker)
-    if args.replay is None and not getattr(args, "demo", False):
-        landmarks.prepare()
-    return landmarks
-
-
 def source_from_args(args: argparse.Namespace) -> Source:
     if getattr(args, "demo", False):
         return ReplaySource(demo_path())

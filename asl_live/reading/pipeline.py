@@ -114,6 +114,16 @@ class Landmarks:
             self._extract = None
 
 
+def landmarks_from_args(args, verbose: bool = False):
+    """The landmark step of the source the arguments name. For a camera or a video its engine is
+    made ready now (a missing Tasks bundle fetched before anything is shown, or one clear error);
+    a replay has its landmarks and never needs an engine."""
+    landmarks = Landmarks(verbose=verbose, engine=args.engine, landmarker=args.landmarker)
+    if args.replay is None and not getattr(args, "demo", False):
+        landmarks.prepare()
+    return landmarks
+
+
 # A guess needs some of the sign: fewer frames than this (0.27 s at 30 fps) say little.
 PROVISIONAL_MIN_FRAMES = 8
 # The window's rate: every 5 camera frames (6 a second at 30 fps), at most every 0.1 s;
