@@ -107,7 +107,7 @@ def run_app(argv) -> int:
 
     from asl_live.model.classifier import Classifier
     from asl_live.capture.native_stderr import quiet_native_stderr
-    from asl_live.reading.pipeline import Landmarks, Recognizer, run_headless, run_window
+    from asl_live.reading.pipeline import Recognizer, landmarks_from_args, run_headless, run_window
     from asl_live.reading.segmenter import Segmenter
     from asl_live.capture.sources import source_from_args
 
@@ -119,8 +119,8 @@ def run_app(argv) -> int:
     with quiet_native_stderr(args.verbose):
         classifier = Classifier(args.model, args.labels, args.threshold,
                                 warn=lambda line: print(f"asl-live: warning: {line}", file=sys.stderr))
+    landmarks = landmarks_from_args(args, args.verbose)
     source = source_from_args(args)
-    landmarks = Landmarks(verbose=args.verbose)
     recognizer = Recognizer(classifier, clip=args.clip, segmenter=Segmenter(no_rest=not args.rest_only),
                             clock=source.clock if source.live else None)
     learner = None

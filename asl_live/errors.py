@@ -42,16 +42,17 @@ def run_main(main, argv=None, prog: str = "asl-live") -> int:
         return 130
     except BrokenPipeError:  # `asl-live ... | head` closed our stdout: not an error
         return 0
-    except OSError as e:
-        print(f"{prog}: error: {os_error_line(e)}", file=sys.stderr)
-        return UserError.exit_code
-    except ImportError as e:
-        # The opencv wheel loads libGL and GLib from the system: present on desktops, absent on a
-        # minimal server or container. That is the machine's set-up, not a bug.
-        if "cannot open shared object file" not in str(e):
+    except (OSError, ImportError) as e:
+        # The opencv wheel loads libGL and GLib from the system, mediapipe 1.x's Tasks library
+        # libEGL and libGLESv2 (ctypes: an OSError): present on desktops, absent on a minimal server or
+        # container. That is the machine's set-up, not a bug.
+        if "cannot open shared object file" in str(e):
+            print(f"{prog}: error: a system library is missing ({e}); on Debian/Ubuntu: "
+                  "sudo apt-get install libgl1 libegl1 libgles2 libglib2.0-0", file=sys.stderr)
+            return UserError.exit_code
+        if isinstance(e, ImportError):
             raise
-        print(f"{prog}: error: a system library is missing ({e}); on Debian/Ubuntu: "
-              "sudo apt-get install libgl1 libglib2.0-0", file=sys.stderr)
+        print(f"{prog}: error: {os_error_line(e)}", file=sys.stderr)
         return UserError.exit_code
 
 

@@ -186,8 +186,8 @@ def window_drawer(window, source_name: str) -> Callable:
 
 def main(argv=None) -> int:
     from asl_live.capture.extract import quiet_native_logs
-    from asl_live.reading.pipeline import Landmarks
     from asl_live.capture.sources import source_from_args
+    from asl_live.reading.pipeline import landmarks_from_args
 
     args = build_parser().parse_args(argv)
     quiet_native_logs()
@@ -203,9 +203,9 @@ def main(argv=None) -> int:
         dataset.samples()
     if dataset.label_map_path.is_file():
         dataset.label_map()
+    landmarks = landmarks_from_args(args)
     source = source_from_args(args)
     window = open_view(args.headless)
-    landmarks = Landmarks()
     try:
         draw = window_drawer(window, source.name) if window is not None else None
         progress = record(source, dataset, args.sign, args.participant, args.count, args.countdown,

@@ -214,7 +214,7 @@ def build_parser():
 def main(argv=None) -> int:
     from asl_live.model.classifier import Classifier
     from asl_live.capture.extract import quiet_native_logs
-    from asl_live.reading.pipeline import Landmarks, Recognizer, run_headless, run_window
+    from asl_live.reading.pipeline import Recognizer, landmarks_from_args, run_headless, run_window
     from asl_live.record import open_view, record, window_drawer
     from asl_live.capture.sources import source_from_args
 
@@ -236,9 +236,9 @@ def main(argv=None) -> int:
     if dataset.train_csv.is_file() and dataset.samples():
         raise UserError(f"{dataset.root} already holds recordings; give another --out "
                         "(or train on it with asl-train fit)")
+    landmarks = landmarks_from_args(args)
     source = source_from_args(args)
     window = open_view(args.headless)
-    landmarks = Landmarks()
     try:
         items = iter(source)
         draw = window_drawer(window, source.name) if window is not None else None

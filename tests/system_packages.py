@@ -22,6 +22,8 @@ NEEDED = {
     "xvfb": lambda: shutil.which("Xvfb"),
     "libgl1": lambda: ctypes.util.find_library("GL"),
     "libglib2.0-0": lambda: ctypes.util.find_library("glib-2.0"),
+    "libegl1": lambda: ctypes.util.find_library("EGL"),  # mediapipe 1.x (Python 3.13+) loads both
+    "libgles2": lambda: ctypes.util.find_library("GLESv2"),
 }
 
 

@@ -9,7 +9,7 @@ naming the package and the platform (test_a_pin_without_a_wheel_fails shows it o
 Cost: one universal resolution online (the lock's own `uv pip compile --universal`, which reads
 PyPI's index of every package any supported platform and Python needs, and so refreshes uv's
 cache of it), then each (platform, Python) resolution offline from that just-refreshed cache:
-the same resolution from the same index pages, without asking PyPI again for each of the 24
+the same resolution from the same index pages, without asking PyPI again for each of the 40
 (an online one spends ~5 s revalidating cached pages, an offline one ~0.2 s; a wheel's
 metadata never changes, so its cached copy is as good as a download). An offline resolution
 that misses the cache (a first run on a new machine) is run again online, so a failure is
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # (Debian 10, Ubuntu 20.04, Raspberry Pi OS 64-bit bookworm and newer).
 PLATFORMS = {"linux-x86_64": "x86_64-manylinux_2_28", "linux-aarch64": "aarch64-manylinux_2_28",
              "windows-x86_64": "x86_64-pc-windows-msvc", "macos-arm64": "aarch64-apple-darwin"}
-PYTHONS = ["3.10", "3.11", "3.12"]
+PYTHONS = ["3.10", "3.11", "3.12", "3.13", "3.14"]
 EXTRAS = {"app": [], "app+all-extras": ["--all-extras"]}
 PURE_SDISTS = ["srt"]  # pure Python, sdist only: may be built anywhere
 

@@ -221,13 +221,15 @@ def _quiet_opencv():
     if os.environ.get("ASL_LIVE_VERBOSE") == "1":
         yield
         return
-    level = cv2.getLogLevel()
-    cv2.setLogLevel(0)  # 0 = LOG_LEVEL_SILENT
+    # cv2.getLogLevel up to 4.11; from 4.12 (numpy 2, Python 3.13+) only cv2.utils.logging has it
+    log = cv2 if hasattr(cv2, "getLogLevel") else cv2.utils.logging
+    level = log.getLogLevel()
+    log.setLogLevel(0)  # 0 = LOG_LEVEL_SILENT
     try:
         with quiet_native_stderr():  # FFmpeg's own messages ("moov atom not found") bypass OpenCV's logger
             yield
     finally:
-        cv2.setLogLevel(level)
+        log.setLogLevel(level)
 
 
 def camera_permission_hint(platform: str | None = None) -> str:
@@ -316,6 +318,9 @@ def add_source_arguments(parser: argparse.ArgumentParser, demo: bool = True) -> 
                    help="a GISLR landmark parquet file, or a dataset folder in the competition layout")
     if demo:
         g.add_argument("--demo", action="store_true", help="replay the bundled demo (assets/demo.parquet)")
+    from asl_live.capture.engine import add_engine_arguments
+
+    add_engine_arguments(parser)
 
 
 def demo_path() -> Path:
@@ -335,9 +340,12 @@ def source_from_args(args: argparse.Namespace) -> Source:
     return open_camera(0 if args.camera is None else args.camera)
 
 
-def video_landmarks(path: str | os.PathLike, progress: bool = False) -> tuple[np.ndarray, float]:
-    """A whole video through Holistic: (float32[T, 543, 3], fps)."""
-    from asl_live.capture.extract import HolisticExtractor
+def video_landmarks(path: str | os.PathLike, progress: bool = False, engine: str | None = None,
+                    landmarker: str | None = None) -> tuple[np.ndarray, float]:
+    """A whole video through the landmark engine (asl_live.capture.engine): (float32[T, 543, 3], fps)."""
+    from asl_live.capture.engine import Engine
+
+    chosen = Engine(engine, landmarker)
     with VideoSource(path) as src:
         frames = []
         items = iter(src)
@@ -348,7 +356,7 @@ def video_landmarks(path: str | os.PathLike, progress: bool = False) -> tuple[np
 
             items = tqdm(items, total=src.frame_count or None, unit="frame",
                          desc=src.name, file=sys.stderr, leave=False)
-        with HolisticExtractor(video=True) as extract:
+        with chosen.open(video=True) as extract:
             for item in items:
                 frames.append(extract(item.image))
         fps = src.fps

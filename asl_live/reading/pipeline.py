@@ -74,12 +74,27 @@ class StageTimes:
 
 
 class Landmarks:
-    """Item -> frame: a replay's own landmarks, or Holistic on the image (started on first use)."""
+    """Item -> frame: a replay's own landmarks, or the landmark engine on the image (started on first use).
 
-    def __init__(self, verbose: bool = False):
+    `engine`/`landmarker`: which engine and Tasks bundle (asl_live.capture.engine); `prepare()`
+    chooses it, and fetches the bundle if it must, before the first image arrives.
+    """
+
+    def __init__(self, verbose: bool = False, engine: str | None = None, landmarker: str | None = None):
         self.verbose = verbose
+        self.engine_name = engine
+        self.landmarker = landmarker
+        self._engine = None
         self._extract = None
         self.starting = False  # this call started the graph (seconds, not a per-frame cost)
+
+    def prepare(self):
+        """The chosen engine, ready to start (a missing bundle is downloaded here, or a UserError)."""
+        if self._engine is None:
+            from asl_live.capture.engine import Engine
+
+            self._engine = Engine(self.engine_name, self.landmarker)
+        return self._engine
 
     def __call__(self, item: Item) -> np.ndarray:
         self.starting = False
@@ -87,10 +102,9 @@ class Landmarks:
             return item.frame
         if self._extract is None:
             self.starting = True
-            from asl_live.capture.extract import HolisticExtractor
-
+            engine = self.prepare()
             with quiet_native_stderr(self.verbose):
-                self._extract = HolisticExtractor(video=True)
+                self._extract = engine.open(video=True)
                 frame = self._extract(item.image)  # the first call starts the graph's calculators
             return frame
         return self._extract(item.image)
@@ -99,6 +113,16 @@ class Landmarks:
         if self._extract is not None:
             self._extract.close()
             self._extract = None
+
+
+def landmarks_from_args(args, verbose: bool = False):
+    """The landmark step of the source the arguments name. For a camera or a video its engine is
+    made ready now (a missing Tasks bundle fetched before anything is shown, or one clear error);
+    a replay has its landmarks and never needs an engine."""
+    landmarks = Landmarks(verbose=verbose, engine=args.engine, landmarker=args.landmarker)
+    if args.replay is None and not getattr(args, "demo", False):
+        landmarks.prepare()
+    return landmarks
 
 
 # A guess needs some of the sign: fewer frames than this (0.27 s at 30 fps) say little.
