@@ -1,7 +1,8 @@
 """`asl-live`: recognise signs from a camera, a video or a parquet replay; `record` and `teach`.
 
     asl-live [--camera N | --video PATH | --replay PATH | --demo] [--model M] [--labels L]
-             [--clip] [--headless] [--subtitles OUT.vtt|OUT.srt] [--threshold P] [--verbose]
+             [--clip] [--signs | --letters] [--headless] [--subtitles OUT.vtt|OUT.srt]
+             [--speak] [--speak-to OUT.wav] [--threshold P] [--verbose]
     asl-live record ...     (asl_live.record)
     asl-live teach ...      (asl_live.teach)
 """
@@ -25,8 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = ArgumentParser(
         prog="asl-live",
-        description="Recognise isolated American Sign Language signs live from a webcam, a video "
-                    "or a GISLR parquet replay (MediaPipe Holistic landmarks + a TFLite model).",
+        description="Recognise American Sign Language signs and fingerspelled words live from a webcam, a "
+                    "video or a GISLR parquet replay (MediaPipe Holistic landmarks + TFLite models).",
         epilog="other commands: `asl-live record --help` (record your own signs), "
                "`asl-live teach --help` (teach the app new signs), `asl-live pack --help` (a taught model "
                "as one file to share)")
@@ -37,8 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", default=None, metavar="PATH",
                    help="label map JSON {sign: index} (default: the one beside --model, else the bundled one)")
     p.add_argument("--letters", action="store_true",
-                   help="fingerspelling: the bundled letters model (a-z) instead of the sign model; "
-                        "with --clip, one letter per clip or replayed sequence")
+                   help="letters only: the bundled letters model (a-z) instead of the sign model, one line per "
+                        "letter and per word; with --clip, one letter per clip or replayed sequence")
+    p.add_argument("--letter-reader", choices=("held", "decoded"), default="held",
+                   help="how spelled words are read: held = each letter held a third of a second (the "
+                        "default: measured best on words spelled about a letter a second); decoded = the whole "
+                        "stretch decoded at its end, no hold needed, J and Z from motion, words ranked by frequency")
+    p.add_argument("--signs", action="store_true",
+                   help="signs only: no fingerspelled words (by default each stretch of signing is read as a "
+                        "sign or as a word spelled letter by letter, whichever it was)")
     p.add_argument("--clip", action="store_true",
                    help="treat the whole input (each replayed sequence) as one sign: exactly one result")
     p.add_argument("--rest-only", action="store_true",
@@ -51,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subtitles", metavar="OUT",
                    help="also write timed subtitles of the recognised signs: OUT.vtt (WebVTT) or "
                         "OUT.srt (SubRip); cue times are the signs' t_start/t_end, 'unknown' left out")
+    p.add_argument("--speak", action="store_true",
+                   help="say each finished sign or spelled word aloud (offline: the system's own voice, "
+                        "espeak-ng on Linux); in the window, s turns it on and off")
+    p.add_argument("--speak-to", metavar="OUT.wav",
+                   help="write the speech of the transcript to a WAV file, each word at the time it ended")
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="P",
                    help="below this probability the answer is 'unknown' (default: the rule measured for "
                         "the model, in MODEL.unknown.json beside it, else one set by its number of classes)")
@@ -116,44 +129,66 @@ def run_app(argv) -> int:
         from asl_live.view.subtitles import SubtitleWriter
 
         subtitles = SubtitleWriter(args.subtitles)  # a bad path fails here, before models load
+    speech = None
+    if args.speak or args.speak_to is not None:
+        from asl_live.view.speech import Speech, SpeechFile
+
+        if args.speak_to is not None:
+            SpeechFile(args.speak_to)  # a bad path fails here, before models load
+        speech = Speech(speak=args.speak, to=args.speak_to)
+    elif not args.headless:
+        from asl_live.view.speech import Speech
+
+        speech = Speech(speak=False)  # off until the window's s key turns it on
     with quiet_native_stderr(args.verbose):
         classifier = Classifier(args.model, args.labels, args.threshold,
                                 warn=lambda line: print(f"asl-live: warning: {line}", file=sys.stderr))
     landmarks = landmarks_from_args(args, args.verbose)
     source = source_from_args(args)
-    recognizer = Recognizer(classifier, clip=args.clip, segmenter=Segmenter(no_rest=not args.rest_only),
-                            clock=source.clock if source.live else None)
+    if args.letters and not args.clip:
+        from asl_live.reading.letter_reader import LettersOnly
+
+        recognizer = LettersOnly(classifier)
+    else:
+        letters = None
+        # --learn corrects the sign model's answers: signs only there
+        if not (args.clip or args.signs or args.letters or args.learn):
+            from asl_live.reading.letter_reader import DecodedLetters, HeldLetters
+
+            reader = DecodedLetters if args.letter_reader == "decoded" else HeldLetters
+            with quiet_native_stderr(args.verbose):
+                letters = reader(Classifier(LETTERS_MODEL, LETTERS_LABELS))
+        recognizer = Recognizer(classifier, clip=args.clip, segmenter=Segmenter(no_rest=not args.rest_only),
+                                clock=source.clock if source.live else None, letters=letters, fps=source.fps)
+    sinks = [sink for sink in (subtitles.add if subtitles is not None else None,
+                               speech.say if speech is not None else None) if sink is not None]
+
+    def on_recognition(reading) -> None:
+        for sink in sinks:
+            sink(reading)
+
     learner = None
     try:
-        on_recognition = subtitles.add if subtitles is not None else None
         if args.learn:
             from asl_live.reading.corrections import start_learning
 
             learner = start_learning(args, recognizer, on_recognition)
             on_recognition = learner.on_recognition
-        if args.letters and not args.clip:
-            from asl_live.reading import spelling
-
-            if args.headless:
-                spelling.run_spelling_headless(source, classifier, landmarks, on_word=on_recognition)
-            else:
-                from asl_live.view.window import Window
-
-                with Window("asl-live letters") as window:
-                    spelling.run_spelling_window(source, classifier, landmarks, window, on_word=on_recognition)
-        elif args.headless:
+        if args.headless:
             run_headless(source, recognizer, landmarks, on_recognition=on_recognition)
         else:
             from asl_live.view.window import Window
 
-            with Window("asl-live") as window:
+            with Window("asl-live letters" if args.letters else "asl-live") as window:
                 run_window(source, recognizer, landmarks, window, on_recognition=on_recognition,
-                           on_key=learner.on_key if learner is not None else None)
+                           on_key=learner.on_key if learner is not None else None, speech=speech)
     finally:
         source.close()
         landmarks.close()
         if learner is not None:
             learner.close()
+        if speech is not None:
+            speech.close()
     return 0
 
 

@@ -42,6 +42,9 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pick", type=int, default=None)
     p.add_argument("--out", type=Path, default=REPO / "docs" / "screenshot.png")
+    p.add_argument("--any", action="store_true",
+                   help="keep every screen with a hand drawn, not only those showing a recognised label "
+                        "(a word being spelled shows letters, not a label)")
     args = p.parse_args(own)
     candidates = Path(tempfile.mkdtemp(prefix="asl-live-screens-"))
 
@@ -59,7 +62,7 @@ def main() -> int:
             while app.poll() is None:
                 shot = x.screenshot()[oy:oy + 720, ox:ox + 960]
                 label = (shot[560:625, 10:580].min(axis=2) > 220).sum()  # big white label text
-                if label > 800 and hand_pixels(shot) > 150:
+                if (args.any or label > 800) and hand_pixels(shot) > 150:
                     n += 1
                     cv2.imwrite(str(candidates / f"{n:03d}.png"), shot)
                 time.sleep(0.03)

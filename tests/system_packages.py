@@ -1,8 +1,9 @@
 """The few Debian packages the tests need besides the venv, installed by the test run itself.
 
 `pip` cannot install them: the Xvfb binary (the tests' private X server, started by
-tests/display.py), and the libGL / GLib shared libraries that the opencv wheel loads
-on `import cv2` (present on any desktop, absent on a minimal Debian/Ubuntu). When
+tests/display.py), the libGL / GLib shared libraries that the opencv wheel loads
+on `import cv2` (present on any desktop, absent on a minimal Debian/Ubuntu), and espeak-ng,
+the voice the speech tests write files with. When
 one is missing and the tests run as root with apt-get (a fresh container, CI), they
 are installed once before collection; otherwise a note says how. Without Xvfb the tests
 that need a display skip with that reason (tests/display.py); without libGL / GLib the
@@ -24,6 +25,9 @@ NEEDED = {
     "libglib2.0-0": lambda: ctypes.util.find_library("glib-2.0"),
     "libegl1": lambda: ctypes.util.find_library("EGL"),  # mediapipe 1.x (Python 3.13+) loads both
     "libgles2": lambda: ctypes.util.find_library("GLESv2"),
+    # the offline voice behind --speak / --speak-to (pyttsx3's Linux driver loads libespeak-ng)
+    "espeak-ng": lambda: shutil.which("espeak-ng"),
+    "libespeak-ng1": lambda: ctypes.util.find_library("espeak-ng"),
 }
 
 

@@ -250,3 +250,30 @@ def test_readout_lets_numbers_change_at_a_readable_rate():
     r = Readout(every_s=3600)
     assert r.due() and not r.due()
     assert Readout(every_s=0).due() and Readout(every_s=0).due()
+
+
+def test_spelled_words_letters_and_the_reading_are_drawn_apart_from_signs(real):
+    from asl_live.view.overlay import PROVISIONAL_COLOUR, SPELLED_COLOUR, Spelled
+
+    image, frame = real
+
+    def count(img, colour, box):
+        x0, y0, x1, y1 = box
+        return int((np.abs(img[y0:y1, x0:x1].astype(int) - colour).sum(axis=2) < 40).sum())
+
+    sentence = (0, PANEL_TOP - 80, 960, PANEL_TOP)
+    signs_only = render(image, frame, HUD(status="recognised", transcript=["no", "please"]), SIZE)
+    spelled = render(image, frame, HUD(status="recognised", transcript=["no", Spelled("cat"), "please"]), SIZE)
+    assert count(signs_only, SPELLED_COLOUR, sentence) == 0 and count(spelled, SPELLED_COLOUR, sentence) > 200
+    # a word being spelled: its letters (light blue) and the letter seen now (amber) in the panel
+    spelling = HUD(status="signing", reading="spelling?", spelled="ca", letter=("t", 0.9))
+    picture = render(image, frame, spelling, SIZE)
+    panel = (0, PANEL_TOP, 600, 720)
+    assert count(picture, SPELLED_COLOUR, panel) > 200 and count(picture, PROVISIONAL_COLOUR, panel) > 100
+    # the same letters while the reader takes the stretch for a sign: the panel shows no letters
+    as_sign = render(image, frame, HUD(status="signing", reading="sign?", spelled="c", letter=("c", 0.9)), SIZE)
+    assert count(as_sign, SPELLED_COLOUR, panel) < count(picture, SPELLED_COLOUR, panel) / 4
+    # the reading's tag in the top bar
+    top = (0, 0, 960, 50)
+    assert count(picture, PROVISIONAL_COLOUR, top) > count(render(image, frame, HUD(status="signing"), SIZE),
+                                                            PROVISIONAL_COLOUR, top)

@@ -97,7 +97,8 @@ def test_replay_of_a_spelled_word_gives_one_word_line(tmp_path, capsys):
     subs = tmp_path / "words.vtt"
     assert asl_live(["--letters", "--replay", str(path), "--headless", "--subtitles", str(subs)]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert [x.get("sign") for x in lines if "sign" in x] == ["b", "o", "w"]
+    assert not any("sign" in x for x in lines)  # letters are told apart from signs
+    assert [x.get("letter") for x in lines if "letter" in x] == ["b", "o", "w"]
     assert [x["word"] for x in lines if "word" in x] == ["bow"]
-    assert set(lines[0]) >= {"sign", "score", "top", "start_frame", "end_frame", "t_start", "t_end"}
+    assert set(lines[0]) >= {"letter", "score", "start_frame", "end_frame", "t_start", "t_end"}
     assert "bow" in subs.read_text()

@@ -151,6 +151,7 @@ def test_window_shows_the_rendered_picture_and_maps_keys(xvfb, picture, tmp_path
             assert press(client, win, proc, "space") == "pause"
             assert press(client, win, proc, "m") == "mirror"
             assert press(client, win, proc, "r") == "record"
+            assert press(client, win, proc, "s") == "speak"
             assert press(client, win, proc, "a", timeout=1.0) is None  # not a command
             assert press(client, win, proc, "Left", timeout=1.0) is None  # arrow keys are not letters
             assert press(client, win, proc, "q") == "quit"

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import numpy as np
@@ -38,6 +38,11 @@ class Recognition:
     latency_s: float | None = None  # live sources: from the capture of the sign's last frame to now
     origin: dict | None = None      # Item.origin: which input (and dataset sequence) the sign came from
     frames: np.ndarray | None = None  # the landmarks classified (a correction saves them); not in the JSON
+    decision: dict | None = None    # why the stretch was read as a sign (reading/stretch_kind.py; not in the JSON line)
+
+    @property
+    def text(self) -> str:
+        return self.prediction.sign
 
     def to_json(self) -> str:
         p = self.prediction
@@ -134,13 +139,25 @@ PROVISIONAL_MIN_S = 0.1
 
 
 class Recognizer:
-    """Frames in, recognitions out: one per sign (segmented), or one per clip/sequence (`clip`)."""
+    """Frames in, recognitions out: one per sign (segmented), or one per clip/sequence (`clip`).
+
+    With a letter reader (`letters`, reading/letter_reader.py), each stretch the segmenter finds is
+    read both as a sign and as letters, and `reading/stretch_kind.decide` picks one: the stretch
+    comes out as a `Recognition` (a sign) or a `SpelledWord`. The letter reader sees the frames of
+    each stretch as they come (for the window's letter of the moment); the sign's label waits for
+    nothing more than it did without it (the decision costs a fraction of a millisecond).
+    """
+
+    guesses = True  # the window may ask for provisional labels
 
     def __init__(self, classifier: Classifier, clip: bool = False, segmenter: Segmenter | None = None,
                  times: StageTimes | None = None, clock: Callable[[], float] | None = None,
                  provisional_every: int = 0, provisional_min_s: float = PROVISIONAL_MIN_S,
-                 guess_here: bool = True):
+                 guess_here: bool = True, letters=None, fps: float = 30.0):
         self.classifier = classifier
+        self.letters = None if clip else letters  # a LetterReader, or None: signs only
+        self.fps = fps  # of the source: the hand's motion is measured per second
+        self._letters_fed = False
         self.clip = clip
         self.segmenter = segmenter or Segmenter()
         self.times = times or StageTimes()
@@ -181,15 +198,26 @@ class Recognizer:
             self._clip_end = (item.index, item.t)
             return self.finish() if item.end_of_sequence else None
         t0 = time.perf_counter()
+        was_signing = self.segmenter.in_progress
         seg = self.segmenter.push(frame, item.index, item.t)
         if seg is None and item.end_of_sequence:
             seg = self.segmenter.flush()
         self.times.add("segment", time.perf_counter() - t0)
+        if self.letters is not None and seg is None:
+            # (the frame that ends a stretch lies after its last frame: the stretch is read at once)
+            if was_signing or self.segmenter.in_progress:
+                t0 = time.perf_counter()
+                self.letters.push(item.index, item.t, frame)
+                self._letters_fed = True
+                self.times.add("letters", time.perf_counter() - t0)
+            elif self._letters_fed:
+                self.letters.reset()  # a stretch too short to be a sign: its letters go with it
+                self._letters_fed = False
         if seg is not None or self.segmenter.state != "signing":
             self.provisional, self._prov_index = None, None
         elif self.provisional_every:
             self._guess(item.index)
-        return self._classify(seg) if seg is not None else None
+        return self._read(seg) if seg is not None else None
 
     def _guess(self, index: int) -> None:
         """Classify the sign in progress, if the rate bounds allow it now."""
@@ -220,7 +248,33 @@ class Recognizer:
             return self._classify(Segment(s, e, ts, te, frames), self._clip_origin)
         seg = self.segmenter.flush()
         self.provisional, self._prov_index = None, None
-        return self._classify(seg) if seg is not None else None
+        if seg is None:
+            if self.letters is not None:
+                self.letters.reset()
+            return None
+        return self._read(seg)
+
+    def _read(self, seg: Segment):
+        """A stretch ended: its sign, or (with a letter reader) the word spelled, whichever it was."""
+        rec = self._classify(seg)
+        if self.letters is None:
+            return rec
+        from asl_live.reading.stretch_kind import SPELLING, decide, measure
+
+        self._letters_fed = False
+        t0 = time.perf_counter()
+        word = self.letters.finish()
+        decision = decide(lambda: measure(seg.frames, self.fps), word.word if word is not None else "",
+                          rec.prediction)
+        self.times.add("decide", time.perf_counter() - t0)
+        if decision.kind != SPELLING:
+            rec.decision = decision.to_dict()
+            return rec
+        word.start_frame, word.end_frame, word.t_start, word.t_end = \
+            seg.start_frame, seg.end_frame, seg.t_start, seg.t_end
+        word.origin, word.decision = rec.origin, decision.to_dict()
+        word.latency_s = self.clock() - seg.t_end if self.clock else None
+        return word
 
     def _classify(self, seg: Segment, origin: dict | None = None) -> Recognition:
         t0 = time.perf_counter()
@@ -240,12 +294,30 @@ class Step:
     provisional: Prediction | None    # the latest guess for the sign in progress, if any
     state: str                        # the recognizer's state after this frame
     guess_frames: np.ndarray | None = None  # the sign so far, to guess from (Recognizer.guess_here off)
+    events: list = field(default_factory=list)  # everything read on this step: signs, spelled words, letters
+    letter: tuple[str, float] | None = None     # the letter reader's letter of the moment, and its score
+    spelled: str = ""                           # the letters read so far in this stretch
+
+
+def _events(out) -> list:
+    return out if isinstance(out, list) else [] if out is None else [out]
 
 
 def steps(source: Source, recognizer: Recognizer, landmarks: Landmarks,
           on_frame: Callable[[Item, np.ndarray], None] | None = None) -> Iterator[Step]:
-    """Run a source to its end: one Step per frame, then one for the end of input."""
+    """Run a source to its end: one Step per frame, then one for the end of input.
+
+    The app's one loop, for every reader (`Recognizer`: signs, and spelled words with a letter
+    reader; `letter_reader.LettersOnly`: `--letters`), headless and in the window alike."""
     times = recognizer.times
+    letters = getattr(recognizer, "letters", None)
+
+    def step(item, frame, events) -> Step:
+        rec = next((e for e in events if isinstance(e, Recognition)), None)
+        return Step(item, frame, rec, recognizer.provisional, recognizer.state, recognizer.guess_frames,
+                    events, letters.current if letters is not None else None,
+                    letters.spelled if letters is not None else "")
+
     for item in source:
         t0 = time.perf_counter()
         frame = landmarks(item)
@@ -253,17 +325,19 @@ def steps(source: Source, recognizer: Recognizer, landmarks: Landmarks,
             times.add("landmarks", time.perf_counter() - t0)
         if on_frame is not None:
             on_frame(item, frame)
-        rec = recognizer.push(item, frame)
-        yield Step(item, frame, rec, recognizer.provisional, recognizer.state, recognizer.guess_frames)
-    yield Step(None, None, recognizer.finish(), None, recognizer.state)
+        yield step(item, frame, _events(recognizer.push(item, frame)))
+    recognizer.guess_frames = None
+    last = step(None, None, _events(recognizer.finish()))
+    last.provisional = None
+    yield last
 
 
 def recognitions(source: Source, recognizer: Recognizer, landmarks: Landmarks,
-                 on_frame: Callable[[Item, np.ndarray], None] | None = None) -> Iterator[Recognition]:
-    """Run a source to its end, yielding each recognition as soon as it is made."""
-    for step in steps(source, recognizer, landmarks, on_frame):
-        if step.recognition is not None:
-            yield step.recognition
+                 on_frame: Callable[[Item, np.ndarray], None] | None = None) -> Iterator:
+    """Run a source to its end, yielding each reading (a sign's `Recognition`, a `SpelledWord`,
+    with `--letters` a `SpelledLetter`) as soon as it is made."""
+    for s in steps(source, recognizer, landmarks, on_frame):
+        yield from s.events
 
 
 class Ahead:
@@ -338,9 +412,10 @@ class Ahead:
 
 def run_headless(source: Source, recognizer: Recognizer, landmarks: Landmarks, out=None,
                  on_recognition: Callable[[Recognition], None] | None = None) -> int:
-    """One JSON line per recognised sign on stdout (flushed at once); nothing else there.
+    """One JSON line per recognised sign (`"sign"`) or spelled word (`"word"`) on stdout, flushed at
+    once; with `--letters` also one per letter (`"letter"`); nothing else there.
 
-    `on_recognition` (e.g. the subtitle writer) gets each recognition after its line is out.
+    `on_recognition` (the subtitle writer, speech) gets each sign and word after its line is out.
     """
     out = out or sys.stdout
     progress = None
@@ -355,13 +430,18 @@ def run_headless(source: Source, recognizer: Recognizer, landmarks: Landmarks, o
         for rec in recognitions(source, recognizer, landmarks, on_frame):
             out.write(rec.to_json() + "\n")
             out.flush()
-            if on_recognition is not None:
+            if on_recognition is not None and finished(rec):
                 on_recognition(rec)
             n += 1
     finally:
         if progress is not None:
             progress.close()
     return n
+
+
+def finished(reading) -> bool:
+    """A sign or a word (what subtitles and speech take), not a letter on its way to a word."""
+    return not hasattr(reading, "letter")
 
 
 @contextmanager
@@ -394,8 +474,8 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
                transcript_len: int = 12, recognised_hold_s: float = 1.5, end_hold_s: float = 3.0,
                realtime: bool = True, depth: int = 2,
                on_recognition: Callable[[Recognition], None] | None = None,
-               on_key: Callable | None = None) -> None:
-    """The live view: picture, landmarks, HUD; keys q/Esc quit, space pauses, m mirrors.
+               on_key: Callable | None = None, speech=None) -> None:
+    """The live view: picture, landmarks, HUD; keys q/Esc quit, space pauses, m mirrors, s speech on/off.
 
     Frames come from `steps` in a worker thread, up to `depth` ahead. Recorded input
     plays at its own frame rate (`realtime=False`: as fast as it goes, for benchmarks).
@@ -408,23 +488,29 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
     worker thread only copies the frames so far when a guess is due, so it does the same
     work as headless, and Holistic keeps its pace.
     """
-    from asl_live.view.overlay import HUD, Readout, render
+    from asl_live.model.classifier import Prediction
+    from asl_live.view.overlay import HUD, Readout, Spelled, render
 
-    if not recognizer.provisional_every and not recognizer.clip:
+    guesses = recognizer.guesses and not recognizer.clip
+    both = guesses and getattr(recognizer, "letters", None) is not None  # signs and spelled words
+    if not recognizer.provisional_every and guesses:
         recognizer.provisional_every = PROVISIONAL_EVERY
     guesser = None
-    if recognizer.provisional_every and not recognizer.clip:
+    if recognizer.provisional_every and guesses:
         recognizer.guess_here = False
         guesser = recognizer.classifier.twin()
     guessing_for = recognizer.classifier   # a new model (a correction learned) gets a new twin
     guess_due: np.ndarray | None = None
     times = recognizer.times
-    hud = HUD(status="no hands", source=source.name)
+    hud = HUD(status="no hands", source=source.name, speech=None if speech is None else speech.enabled)
+    if not guesses and getattr(recognizer, "letters", None) is not None:
+        hud.reading = "spelling"  # --letters: every stretch is letters
     pace = None if source.live or not realtime else 1.0 / max(source.fps, 1.0)
     last_shown = time.perf_counter()
     recognised_until = 0.0
     fps = 0.0
     readout = Readout()
+    letter_readout = Readout(0.25)
 
     def show(image, frame) -> str | None:
         t0 = time.perf_counter()
@@ -443,18 +529,35 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
         nonlocal recognised_until, guess_due
         now = time.perf_counter()
         rec = step.recognition
-        if rec is not None:
+        for ev in step.events:
+            if not finished(ev):
+                continue  # --letters: a letter on its way to a word (the word so far is `step.spelled`)
             if on_recognition is not None:
-                on_recognition(rec)
-            hud.last = rec.prediction
-            if rec.prediction.sign != UNKNOWN:
-                hud.transcript = (hud.transcript + [rec.prediction.sign])[-transcript_len:]
+                on_recognition(ev)
+            if isinstance(ev, Recognition):
+                hud.last = ev.prediction
+                if ev.prediction.sign != UNKNOWN:
+                    hud.transcript = (hud.transcript + [ev.prediction.sign])[-transcript_len:]
+            else:
+                # marked as spelled among signs; with --letters every word is spelled: plain
+                hud.transcript = (hud.transcript + [Spelled(ev.word) if both else ev.word])[-transcript_len:]
+                hud.last = Prediction(ev.word.upper(), 1.0, [])
+            if both:
+                hud.reading = "sign" if isinstance(ev, Recognition) else "spelling"
             recognised_until = now + recognised_hold_s
         signing = step.state == "signing"
         if rec is not None or not signing:
             hud.provisional, guess_due = None, None  # the guesses were for a sign that has ended
         elif step.guess_frames is not None:
             guess_due = step.guess_frames  # of several steps applied at once, the newest wins
+        # The letter of the moment changes (and its confidence more so) on most frames while a hand is
+        # up; each change redraws the HUD's text (~1.5 ms). At the readout's rate it still reads.
+        if letter_readout.due() or (step.letter is None) != (hud.letter is None):
+            hud.letter = step.letter
+        hud.spelled = step.spelled
+        if both and signing:
+            # what the reader makes of the stretch so far (stretch_kind.decide says at its end)
+            hud.reading = "spelling?" if len(set(step.spelled)) >= 2 else "sign?"
         hud.status = step.state if signing or now >= recognised_until else "recognised"
 
     def guess() -> None:
@@ -478,6 +581,8 @@ def run_window(source: Source, recognizer: Recognizer, landmarks: Landmarks, win
             return False
         if key == "mirror":
             hud.mirrored = not hud.mirrored
+        elif key == "speak" and speech is not None:
+            hud.speech = speech.toggle()
         elif key == "pause":
             status, hud.status = hud.status, "paused"
             while True:

@@ -40,6 +40,13 @@ class Readout:
         return True
 
 
+class Spelled(str):
+    """A fingerspelled word in the transcript: drawn as its letters, C-A-T, in its own colour."""
+
+    def shown(self) -> str:
+        return "-".join(self.upper())
+
+
 @dataclass
 class HUD:
     status: str                       # "no hands" | "signing" | "recognised" | "paused" | "recording"
@@ -52,6 +59,10 @@ class HUD:
     mirrored: bool = True
     source: str = ""
     banner: str | None = None         # big centred message, e.g. a recording countdown
+    reading: str | None = None        # what the reader made of the stretch: "sign", "spelling" (? = so far)
+    letter: tuple[str, float] | None = None  # the letter seen now and its confidence
+    spelled: str = ""                 # the letters read so far in this stretch
+    speech: bool | None = None        # speech on / off (None: not offered)
 
 
 # MediaPipe's 21-point hand topology (mediapipe.solutions.hands.HAND_CONNECTIONS),
@@ -92,6 +103,8 @@ STATUS_COLOURS = {
     "paused": (230, 150, 40),     # blue
     "recording": (40, 40, 230),   # red
 }
+SPELLED_COLOUR = (255, 210, 120)     # spelled words and letters: light blue
+READING_COLOURS = {"sign": (60, 200, 60), "spelling": SPELLED_COLOUR}
 LEFT_HAND_COLOUR = (80, 220, 255)    # the signer's left hand: warm yellow
 RIGHT_HAND_COLOUR = (255, 200, 60)   # the signer's right hand: cyan-blue
 POSE_COLOUR = (200, 200, 200)
@@ -273,6 +286,11 @@ def _draw_top_bar(img, hud: HUD, k: float, shade) -> None:
     text_colour = (0, 0, 0) if sum(colour) > 380 else WHITE
     _text(img, label, (x0 + pad, (y0 + y1) // 2 + int(9 * k)), sc, text_colour, th)
     x = x0 + tw + 2 * pad + int(14 * k)
+    for tag, colour in _tags(hud):
+        tw = _text_width(tag, 0.6 * k, 1)
+        cv2.rectangle(img, (x, y0 + int(4 * k)), (x + tw + 2 * pad, y1 - int(4 * k)), colour, 2, cv2.LINE_AA)
+        _text(img, tag, (x + pad, (y0 + y1) // 2 + int(7 * k)), 0.6 * k, colour, 1)
+        x += tw + 2 * pad + int(10 * k)
     src = "  ".join(part for part in (hud.source, "(mirrored)" if hud.mirrored else "") if part)
     right = f"{hud.fps:5.1f} FPS" if hud.fps > 0 else "-- FPS"
     rw = _text_width(right, 0.7 * k, max(1, round(2 * k)))
@@ -289,6 +307,38 @@ def _draw_top_bar(img, hud: HUD, k: float, shade) -> None:
         _text(img, stages, (W - sw - int(10 * k), bar_h + int(19 * k)), sc, GREY, 1)
 
 
+def _tags(hud: HUD) -> list[tuple[str, tuple]]:
+    """Small outlined tags beside the status: what the reader decided, and speech on or off."""
+    tags = []
+    if hud.reading:
+        sure = not hud.reading.endswith("?")
+        colour = READING_COLOURS.get(hud.reading.rstrip("?"), GREY) if sure else PROVISIONAL_COLOUR
+        tags.append((hud.reading.upper(), colour))
+    if hud.speech is not None:
+        tags.append(("SPEECH ON" if hud.speech else "speech off", WHITE if hud.speech else GREY))
+    return tags
+
+
+def _draw_spelling(img, hud: HUD, x: int, baseline: int, max_w: int, k: float) -> None:
+    """The letters read so far in this stretch, then the letter seen now (amber, with its confidence)."""
+    th = max(2, round(3 * k))
+    done = " ".join(hud.spelled.upper())
+    # the letter seen now, unless it is the one just counted (still held)
+    fresh = hud.letter is not None and not hud.spelled.endswith(hud.letter[0])
+    now = f"{hud.letter[0].upper()}?" if fresh else ""
+    text = (done + "  " + now).strip() or "..."
+    sc = _fit_scale(text, 2.0 * k, th, max_w)
+    _text(img, done, (x, baseline), sc, SPELLED_COLOUR, th)
+    if now:
+        nx = x + (_text_width(done + "  ", sc, th) if done else 0)
+        _text(img, now, (nx, baseline), sc, PROVISIONAL_COLOUR, th)
+
+
+def _spelling_now(hud: HUD) -> bool:
+    return hud.status == "signing" and (hud.reading or "").startswith("spelling") \
+        and (bool(hud.spelled) or hud.letter is not None)
+
+
 def _draw_result_panel(img, hud: HUD, k: float, shade) -> None:
     H, W = img.shape[:2]
     panel_h = int(PANEL_H * k)
@@ -298,7 +348,14 @@ def _draw_result_panel(img, hud: HUD, k: float, shade) -> None:
     split = int(W * 0.62)  # left: the answer; right: its top-3
     guess = _shown_guess(hud)
     last = guess or hud.last
-    if last is None:
+    if hud.letter is not None:  # the letters model's reading of this frame, whatever the stretch is
+        tag = f"letter now  {hud.letter[0].upper()}  {100 * hud.letter[1]:.0f}%"
+        _text(img, tag, (W - _text_width(tag, 0.55 * k) - margin, top + int(26 * k)), 0.55 * k,
+              SPELLED_COLOUR, 1)
+    if _spelling_now(hud):
+        _text(img, "spelling", (margin, top + int(24 * k)), 0.55 * k, SPELLED_COLOUR, 1)
+        _draw_spelling(img, hud, margin, top + int(80 * k), W - 2 * margin, k)
+    elif last is None:
         _text(img, "waiting for a sign...", (margin, top + int(62 * k)), 0.9 * k, GREY, 1)
     else:
         unknown = last.sign == "unknown"
@@ -331,6 +388,8 @@ def _draw_result_panel(img, hud: HUD, k: float, shade) -> None:
 def _shown_guess(hud: HUD) -> "Prediction | None":
     """The provisional label worth showing: only while signing, and not an "unknown"."""
     p = hud.provisional
+    if _spelling_now(hud):
+        return None  # the letters are shown instead
     return p if hud.status == "signing" and p is not None and p.sign != "unknown" else None
 
 
@@ -363,7 +422,7 @@ def _draw_transcript(img, words: list[str], guess: str | None, k: float, shade) 
     H, W = img.shape[:2]
     sc, th, gap = TRANSCRIPT_SCALE * k, max(2, round(2 * k)), int(18 * k)
     margin = int(24 * k)
-    parts = [(w, WHITE) for w in words]
+    parts = [(w.shown(), SPELLED_COLOUR) if isinstance(w, Spelled) else (w, WHITE) for w in words]
     if guess is not None:
         parts.append((f"{guess}?", PROVISIONAL_COLOUR))
     widths = [_text_width(w, sc, th) for w, _ in parts]
@@ -444,7 +503,8 @@ def _hud_key(hud: HUD, size: tuple[int, int]) -> tuple:
     return (size, hud.status, hud.source, hud.mirrored, f"{hud.fps:5.1f}" if hud.fps > 0 else None,
             tuple((name, f"{ms:.1f}") for name, ms in hud.stage_ms.items()),
             _prediction_key(hud.last), _prediction_key(hud.provisional), tuple(hud.history),
-            tuple(hud.transcript), hud.banner)
+            tuple((w, isinstance(w, Spelled)) for w in hud.transcript), hud.banner, hud.reading,
+            None if hud.letter is None else (hud.letter[0], f"{100 * hud.letter[1]:.0f}"), hud.spelled, hud.speech)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Timed subtitles of the recognised signs: `--subtitles out.vtt` (WebVTT) or `out.srt` (SubRip).
 
-One cue per recognised sign, from the segment's `t_start` to its `t_end` (the
+One cue per recognised sign or fingerspelled word, from the segment's `t_start` to its `t_end` (the
 same seconds as the JSON line), its text the sign. `unknown` is left out: a
 caption says what was signed, and "unknown" is not a sign (the JSON lines keep it).
 
@@ -43,7 +43,8 @@ class SubtitleWriter:
         self._write()  # now, before anything slow: a path that cannot be written fails at once
 
     def add(self, recognition) -> None:
-        sign = recognition.prediction.sign
+        """A sign's `Recognition` or a `SpelledWord` (anything with `text`, `t_start`, `t_end`)."""
+        sign = recognition.text
         if sign == UNKNOWN:
             return
         start, end = round(1000 * recognition.t_start), round(1000 * recognition.t_end)

@@ -94,6 +94,7 @@ KEYS = {
     ord(" "): "pause",
     ord("m"): "mirror", ord("M"): "mirror",
     ord("r"): "record", ord("R"): "record",
+    ord("s"): "speak", ord("S"): "speak",
 }
 
 
@@ -157,7 +158,7 @@ class Window:
         self._sized = False
 
     def show(self, image) -> str | None:
-        """Show `image` (BGR) and poll the keyboard once: "quit", "pause", "mirror", "record" or None."""
+        """Show `image` (BGR) and poll the keyboard once: "quit", "pause", "mirror", "record", "speak" or None."""
         cv2 = self._cv2
         if not self._open:
             return "quit"

@@ -37,10 +37,11 @@ from asl_live.reading.segmenter import Segmenter
 from asl_live.capture.sources import simulated_camera
 
 
-def one_run(video: Path, classifier, fps: float, extra_ms: float, make_segmenter=Segmenter):
+def one_run(video: Path, classifier, fps: float, extra_ms: float, make_segmenter=Segmenter, letters=None):
     landmarks = Landmarks()
     cam = simulated_camera(video, fps=fps)
-    recognizer = Recognizer(classifier, segmenter=make_segmenter(), times=StageTimes(), clock=cam.clock)
+    recognizer = Recognizer(classifier, segmenter=make_segmenter(), times=StageTimes(), clock=cam.clock,
+                            letters=letters() if letters is not None else None, fps=fps)
     extra = extra_ms / 1000.0
 
     def busy(item, frame):
@@ -71,9 +72,17 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=2, help="times the clip list is repeated in the video")
     p.add_argument("--segmenter", nargs="+", choices=("current", "baseline", "rests"), default=["current"],
                    help="current: this tree's; baseline: the first segmenter; rests: the one of 2026-11-25 (docs/history)")
+    p.add_argument("--reader", nargs="+", choices=("both", "signs"), default=["both"],
+                   help="both: signs and spelled words, as the app reads by default (the letter reader on "
+                        "every stretch); signs: `asl-live --signs`. Several: run in alternation")
     args = p.parse_args()
     import_mediapipe()
     classifier = Classifier(args.model, args.labels)
+    from asl_live.bundled import LETTERS_LABELS, LETTERS_MODEL
+    from asl_live.reading.letter_reader import HeldLetters
+
+    letters_model = Classifier(LETTERS_MODEL, LETTERS_LABELS)
+    readers = {"both": lambda: HeldLetters(letters_model), "signs": None}
     makers = {"current": Segmenter}
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "segmentation"))  # the segmentation benchmarks' helpers
     from bench_stream_segmentation import REFS, baseline_module
@@ -87,13 +96,15 @@ def main() -> None:
         print(f"simulated camera: {n} frames 640x480 at {args.fps:g} fps ({n / args.fps:.1f} s), "
               f"{len(DEFAULT_CLIPS) * args.repeat} real signs")
         for extra in args.extra_ms:
-            stats = {w: {k: [] for k in ("med", "firsts", "lasts", "drops", "rates", "counts")}
-                     for w in args.segmenter}
+            variants = [(seg, rd) for seg in args.segmenter for rd in args.reader]
+            stats = {f"{seg}/{rd}": {k: [] for k in ("med", "firsts", "lasts", "drops", "rates", "counts")}
+                     for seg, rd in variants}
             for r in range(args.runs):
-                for which in args.segmenter:  # alternating, so load changes hit both alike
+                for seg, rd in variants:  # alternating, so load changes hit both alike
+                    which = f"{seg}/{rd}"
                     st = stats[which]
                     lat, grabbed, dropped, rate, stages = one_run(video, classifier, args.fps, extra,
-                                                                  makers[which])
+                                                                  makers[seg], readers[rd])
                     lat_ms = [1000 * x for x in lat]
                     st["med"].append(np.median(lat_ms))
                     half = len(lat_ms) // 2
@@ -113,7 +124,7 @@ def main() -> None:
                 if np.median(rates) < args.fps:
                     # What a queue would do instead: the backlog grows by (1 - rate/fps) s per second.
                     queued = (n / args.fps) * (args.fps / np.median(rates) - 1) * 1000
-                print(f"{which} segmenter, extra {extra:g} ms/frame, median of {args.runs} runs: latency "
+                print(f"{which} (segmenter/reader), extra {extra:g} ms/frame, median of {args.runs} runs: latency "
                       f"{np.median(st['med']):.0f} ms (first half {np.median(st['firsts']):.0f}, second half "
                       f"{np.median(st['lasts']):.0f}), signs found {min(st['counts'])}-{max(st['counts'])}, "
                       f"processed {np.median(rates):.1f} fps, dropped {100 * np.median(st['drops']):.0f}% of frames"

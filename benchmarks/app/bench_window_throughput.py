@@ -71,13 +71,23 @@ def measured(run):
     return wrapper
 
 
+LETTERS = None  # the letters model, when the app's default reader (signs and spelled words) is measured
+
+
+def reader(classifier, times, **kw) -> Recognizer:
+    """The app's reader: signs, and spelled words when the letters model is loaded (`--reader both`)."""
+    from asl_live.reading.letter_reader import HeldLetters
+
+    return Recognizer(classifier, times=times, letters=HeldLetters(LETTERS) if LETTERS is not None else None, **kw)
+
+
 @measured
 def headless(video: Path, classifier, n: int) -> tuple[float, dict]:
     landmarks = warm_landmarks(video)
     times = StageTimes()
     with open(os.devnull, "w") as out, VideoSource(video) as src:
         t0 = time.perf_counter()
-        run_headless(src, Recognizer(classifier, times=times), landmarks, out=out)
+        run_headless(src, reader(classifier, times), landmarks, out=out)
         dt = time.perf_counter() - t0
     landmarks.close()
     return n / dt, times.mean_ms()
@@ -89,7 +99,7 @@ def window_overlapped(video: Path, classifier, n: int, window) -> tuple[float, d
     times = StageTimes()
     with VideoSource(video) as src:
         t0 = time.perf_counter()
-        run_window(src, Recognizer(classifier, times=times), landmarks, window, realtime=False, end_hold_s=0)
+        run_window(src, reader(classifier, times), landmarks, window, realtime=False, end_hold_s=0)
         dt = time.perf_counter() - t0
     landmarks.close()
     return n / dt, {**times.mean_ms(), "shown": times.count.get("show", 0)}
@@ -103,7 +113,7 @@ def window_serial(video: Path, classifier, n: int, window) -> tuple[float, dict]
 
     landmarks = warm_landmarks(video)
     times = StageTimes()
-    recognizer = Recognizer(classifier, times=times, provisional_every=PROVISIONAL_EVERY)
+    recognizer = reader(classifier, times, provisional_every=PROVISIONAL_EVERY)
     hud = HUD(status="no hands", source=video.name)
     with VideoSource(video) as src:
         t0 = time.perf_counter()
@@ -136,9 +146,19 @@ def main() -> None:
                    "more of them: on a busy machine paired short runs scatter less)")
     p.add_argument("--repeat", type=int, default=1, help="times the clip list is repeated in the video")
     p.add_argument("--no-serial", action="store_true", help="skip (c), the serial window loop")
+    p.add_argument("--reader", choices=("both", "signs"), default="both",
+                   help="both: signs and spelled words, the app's default (the letter reader on every "
+                        "stretch); signs: `asl-live --signs`")
+    p.add_argument("--video", type=Path, default=None,
+                   help="this video instead of the DPAN clips (e.g. one with fingerspelling)")
     args = p.parse_args()
     import_mediapipe()
     classifier = Classifier(args.model, args.labels)
+    if args.reader == "both":
+        from asl_live.bundled import LETTERS_LABELS, LETTERS_MODEL
+
+        global LETTERS
+        LETTERS = Classifier(LETTERS_MODEL, LETTERS_LABELS)
     modes = ["headless", "window"] + ([] if args.no_serial else ["serial"])
     with tempfile.TemporaryDirectory() as d, Xvfb() as xvfb:
         os.environ["DISPLAY"] = xvfb.display  # before OpenCV's Qt meets any display
@@ -146,8 +166,16 @@ def main() -> None:
         CLOCK = Clock(psutil.Process(xvfb._proc.pid))
         from asl_live.view.window import Window
 
-        video, n = make_video(Path(d) / "bench_640x480.mp4", DEFAULT_CLIPS[:args.clips], repeat=args.repeat)
-        print(f"video: {n} frames 640x480 from real DPAN clips; model {args.model}; "
+        if args.video is not None:
+            import cv2
+
+            video = args.video
+            cap = cv2.VideoCapture(str(video))
+            n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+            cap.release()
+        else:
+            video, n = make_video(Path(d) / "bench_640x480.mp4", DEFAULT_CLIPS[:args.clips], repeat=args.repeat)
+        print(f"video: {n} frames ({video.name}); reader {args.reader}; model {args.model}; "
               f"window 960x720 on Xvfb {xvfb.display}; load at start {os.getloadavg()[0]:.1f}", flush=True)
         fps: dict[str, list[float]] = {m: [] for m in modes}
         stages: dict[str, list[dict]] = {m: [] for m in modes}

@@ -6,8 +6,8 @@ A 640x480 video of real DPAN clips (`bench_app_common.make_video`: a signer's ha
 most frames, so the letters model runs on most frames) goes, in each run and in
 alternating order, through
   (a) Holistic alone (`pipeline.Landmarks` on every frame: the pace to keep);
-  (b) `spelling.run_spelling_headless` (Holistic, letters model, speller; JSON to /dev/null);
-  (c) `spelling.run_spelling_window` in a real OpenCV window on a private Xvfb, as fast
+  (b) `pipeline.run_headless` with `LettersOnly` (Holistic, letters model, speller; JSON to /dev/null);
+  (c) `pipeline.run_window` with `LettersOnly` in a real OpenCV window on a private Xvfb, as fast
       as it goes (`realtime=False`).
 Start-up is excluded as in `bench_window_throughput.py` (whose clock and warm-up this
 reuses): fps = frames / wall time; ratios are taken per run, then the median; CPU ms per
@@ -36,7 +36,8 @@ from asl_live import bundled  # noqa: E402
 from asl_live.model.classifier import Classifier  # noqa: E402
 from asl_live.capture.extract import import_mediapipe  # noqa: E402
 from asl_live.capture.sources import VideoSource  # noqa: E402
-from asl_live.reading.spelling import run_spelling_headless, run_spelling_window  # noqa: E402
+from asl_live.reading.pipeline import run_headless, run_window  # noqa: E402
+from asl_live.reading.letter_reader import LettersOnly  # noqa: E402
 
 
 @bwt.measured
@@ -56,7 +57,7 @@ def headless(video, classifier, n):
     landmarks = bwt.warm_landmarks(video)
     with open(os.devnull, "w") as out, VideoSource(video) as src:
         t0 = time.perf_counter()
-        lines = run_spelling_headless(src, classifier, landmarks, out=out)
+        lines = run_headless(src, LettersOnly(classifier), landmarks, out=out)
         dt = time.perf_counter() - t0
     landmarks.close()
     return n / dt, {"lines": lines}
@@ -67,7 +68,7 @@ def window(video, classifier, n, win):
     landmarks = bwt.warm_landmarks(video)
     with VideoSource(video) as src:
         t0 = time.perf_counter()
-        run_spelling_window(src, classifier, landmarks, win, end_hold_s=0, realtime=False)
+        run_window(src, LettersOnly(classifier), landmarks, win, end_hold_s=0, realtime=False)
         dt = time.perf_counter() - t0
     landmarks.close()
     return n / dt, {}

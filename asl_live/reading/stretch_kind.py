@@ -1,0 +1,147 @@
+"""Is a stretch of signing a sign or a fingerspelled word? What the readers made of it, and what the hand did.
+
+The segmenter cuts the stream into stretches (a sign, or a word spelled letter by letter) without
+knowing which; both readers read every stretch: the sign model names it (or says `unknown`), the
+letter reader (`letter_reader.py`) reads its letters. Here the two readings meet, with the hand's
+motion as the tie-break:
+
+- **the letters**: fewer than two different letters is a sign. A sign's own hand shape reads as
+  one letter (WLASL's `please` as J, `hello` and `water` as B) or as one letter twice (`thankyou`
+  as "cc": the flat hand, shown twice), never as a word.
+- **the sign model**: a sign it knows, sure (`SURE_SIGN`), made with a hand that travelled, stays a
+  sign whatever letters were read.
+- **what the hand does** (`measure`), in the hand's own size (palm lengths), so the signer's
+  distance to the camera does not matter: `spread`, how far the wrist strays from where it is
+  held (80th percentile of its distance to its median position, over the frames the hand is up in
+  the signing space, so the raise from rest does not count); `shape_rate`, how fast the hand's
+  shape changes (the fingers' mean motion relative to the wrist, palm lengths a second). A sign
+  travels; fingerspelling holds the hand in front of the shoulder while its shape changes. On the
+  data here motion alone does not tell them apart (WLASL's `no`, `please`, `more` are held as still
+  as a spelled word, spread 0.2-0.3; words 0.5-1.3), so it only breaks the tie, and is measured only
+  then (a sign's label waits for no measuring).
+
+Everything else with two or more different letters is a spelled word, kept as spelled (no word
+list: a name stays a name). The thresholds were set on WLASL's `no`, `please`, `thankyou`, `hello`,
+`water`, six DPAN prompt clips and one fingerspeller's alphabet; signs never looked at are in
+BENCHMARKS.md ("Signs and spelled words in one stream").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from asl_live.formats.layout import LEFT_HAND, POSE, RIGHT_HAND
+
+SIGN, SPELLING = "sign", "spelling"
+
+# Pose rows of the shoulders and hips (MediaPipe pose 11, 12, 23, 24).
+_SHOULDERS = (POSE.start + 11, POSE.start + 12)
+_HIPS = (POSE.start + 23, POSE.start + 24)
+# Above this fraction of the way from shoulders to hips a hand is up in the signing space.
+UP = 0.6
+# A held hand strays at most this many palm lengths from where it is held (80th percentile).
+HELD_SPREAD = 1.0
+# ... and its shape changes at least this fast (palm lengths a second): a hand held still in one
+# shape (a sign's hold) is not spelling.
+MIN_SHAPE_RATE = 0.3
+
+
+@dataclass
+class Motion:
+    """What the spelling hand did in a stretch, in palm lengths."""
+    hand_frames: int      # frames the hand was seen up in the signing space
+    spread: float         # 80th percentile of the wrist's distance from its median position
+    shape_rate: float     # mean change of the hand's shape, palm lengths a second
+    palm: float           # median palm length (image units), for the record
+
+    @property
+    def held(self) -> bool:
+        return self.hand_frames > 0 and self.spread <= HELD_SPREAD
+
+
+def _spelling_hand(frames: np.ndarray) -> np.ndarray:
+    """float32[T, 21, 2] of the hand seen more often (NaN where unseen): the one that spells."""
+    left, right = frames[:, LEFT_HAND, :2], frames[:, RIGHT_HAND, :2]
+    n_left = int((left[:, 0, 0] == left[:, 0, 0]).sum())
+    n_right = int((right[:, 0, 0] == right[:, 0, 0]).sum())
+    return right if n_right >= n_left else left
+
+
+def measure(frames: np.ndarray, fps: float) -> Motion:
+    """The spelling hand's motion over a stretch's frames (float32[T, 543, 3])."""
+    hand = _spelling_hand(frames)
+    seen = hand[:, 0, 0] == hand[:, 0, 0]
+    shoulders = frames[:, _SHOULDERS, 1].mean(axis=1)  # NaN where the pose is missing
+    hips = frames[:, _HIPS, 1].mean(axis=1)
+    torso = hips - shoulders
+    with np.errstate(invalid="ignore"):
+        u = (hand[:, 0, 1] - shoulders) / torso
+        # No pose (a close-up of the hand): every seen frame counts as up.
+        up = seen & ((u < UP) | ~(torso > 0))
+    if not up.any():
+        return Motion(0, float("inf"), 0.0, float("nan"))
+    h = hand[up]
+    palm_each = np.linalg.norm(h[:, [5, 9, 13, 17]] - h[:, :1], axis=2).mean(axis=1)
+    palm = float(np.median(palm_each))
+    if not palm > 0:
+        return Motion(0, float("inf"), 0.0, float("nan"))
+    wrist = h[:, 0]
+    spread = float(np.percentile(np.linalg.norm(wrist - np.median(wrist, axis=0), axis=1), 80)) / palm
+    # The shape: the fingers relative to the wrist, in palm lengths; its change between
+    # consecutive frames in which the hand is up (a gap in the frames counts as one step).
+    shape = (h[:, 1:] - h[:, :1]) / palm_each[:, None, None]
+    if len(shape) > 1:
+        steps = np.linalg.norm(np.diff(shape, axis=0), axis=2).mean(axis=1)
+        frame_gaps = np.diff(np.flatnonzero(up)).astype(np.float64)
+        shape_rate = float(steps.sum() / frame_gaps.sum() * fps)
+    else:
+        shape_rate = 0.0
+    return Motion(int(up.sum()), spread, shape_rate, palm)
+
+
+# A known sign this sure, made with a hand that travelled, stays a sign whatever letters were read.
+SURE_SIGN = 0.95
+
+
+@dataclass
+class Decision:
+    kind: str             # SIGN or SPELLING
+    motion: Motion
+    letters: str          # what the letter reader read in the stretch
+    sign: str             # what the sign model named it (or "unknown")
+    why: str              # one short phrase, for the JSON line and the window
+
+    def to_dict(self) -> dict:
+        m = self.motion
+        return {"kind": self.kind, "why": self.why, "letters": self.letters, "sign": self.sign,
+                "spread": round(m.spread, 3) if np.isfinite(m.spread) else None,
+                "shape_rate": round(m.shape_rate, 3) if np.isfinite(m.shape_rate) else None}
+
+
+NOT_MEASURED = Motion(0, float("nan"), float("nan"), float("nan"))
+
+
+def decide(motion: Motion | Callable[[], Motion], letters: str, sign) -> Decision:
+    """Sign or spelling: the hand's `motion` (or a function that measures it, called only when the
+    letters leave the question open: most signs are decided without it, so their label waits for
+    no measuring), the letter reader's `letters`, the sign model's `sign` (a `Prediction`)."""
+    if len(set(letters)) < 2:
+        # One letter, or one letter twice (a sign's hand shape held through a repeated movement:
+        # WLASL's `thankyou` reads as "cc"), is a sign's hand shape, not a word.
+        return Decision(SIGN, motion if isinstance(motion, Motion) else NOT_MEASURED, letters, sign.sign,
+                        "fewer than two different letters")
+    if not isinstance(motion, Motion):
+        motion = motion()
+
+    def out(kind: str, why: str) -> Decision:
+        return Decision(kind, motion, letters, sign.sign, why)
+
+    known = sign.sign != "unknown"
+    if known and sign.score >= SURE_SIGN and not motion.held:
+        return out(SIGN, "a known sign, the hand travelled")
+    if not motion.held and motion.shape_rate < MIN_SHAPE_RATE:
+        return out(SIGN, "the hand travelled in one shape")
+    return out(SPELLING, "letters read" + (", hand held" if motion.held else ""))
