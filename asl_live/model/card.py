@@ -19,6 +19,7 @@ from pathlib import Path
 
 from asl_live.model.runtime import file_sha256
 from asl_live.errors import UserError
+from asl_live.formats.json_file import read_json
 from asl_live.formats.gislr import atomic_write
 
 CARD = "card.json"
@@ -55,12 +56,7 @@ def write_card(model_path, base_model, samples: dict[str, int], classes: list[st
 def read_card(path) -> dict:
     """The card's content, checked; UserError with one line when it is not one."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such card") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UserError(f"{path}: not a JSON card ({e})") from None
+    data = read_json(path, "card")
     need = {"signs": dict, "samples": int, "base_sha256": str, "model_sha256": str, "when": str}
     if not isinstance(data, dict) or any(not isinstance(data.get(k), t) for k, t in need.items()):
         raise UserError(f"{path}: not a model card (it needs {', '.join(need)})")

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from asl_live.errors import UserError
+from asl_live.formats.json_file import read_json
 from asl_live.formats.gislr import atomic_write
 from asl_live.model.bank import Bank
 from asl_live.model.runtime import file_sha256
@@ -121,12 +122,7 @@ def sidecar_path(model_path: str | os.PathLike) -> Path:
 def read_sidecar(path: str | os.PathLike, num_classes: int | None = None) -> dict:
     """The sidecar's content, checked; UserError with one line when it is malformed."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such calibration file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UserError(f"{path}: not a JSON calibration file ({e})") from None
+    data = read_json(path, "calibration file")
     if not isinstance(data, dict):
         raise UserError(f"{path}: a calibration file is a JSON object {{\"rule\": ..., \"threshold\": ...}}")
     rule, t = data.get("rule"), data.get("threshold")

@@ -21,16 +21,12 @@ from typing import Protocol
 
 import numpy as np
 
+from asl_live.reading.spelling import Letter
+
 
 @dataclass
-class SpelledLetter:
+class SpelledLetter(Letter):
     """One letter read, with when (a per-letter JSON line: `"letter"`, never `"sign"`)."""
-    letter: str
-    score: float
-    start_frame: int
-    end_frame: int
-    t_start: float
-    t_end: float
     origin: dict | None = None
 
     @property
@@ -117,7 +113,7 @@ class HeldLetters:
 
     def push(self, index: int, t: float, frame: np.ndarray) -> list:
         from asl_live.model import UNKNOWN
-        from asl_live.reading.spelling import Letter, hand_position
+        from asl_live.reading.spelling import hand_position
 
         hand = hand_position(frame)
         letter, score = None, 0.0

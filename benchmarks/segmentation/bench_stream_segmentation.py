@@ -88,6 +88,18 @@ def baseline_module(ref: str = BASELINE):
     return mod
 
 
+def run_app(app_root: Path, video: Path, model, labels, *extra: str) -> list[dict]:
+    """The app of `app_root` (this tree, or an old commit's) on a video, headless: its JSON lines."""
+    env = dict(os.environ, PYTHONPATH=str(app_root))
+    env.pop("DISPLAY", None)
+    out = subprocess.run([sys.executable, "-m", "asl_live", "--video", str(video), "--headless",
+                          "--model", str(model), "--labels", str(labels), "--threshold", "0", *extra],
+                         capture_output=True, text=True, env=env, cwd=app_root)
+    if out.returncode:
+        sys.exit(out.stderr)
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
 def segment(stream: np.ndarray, make_segmenter, fps: float = 30.0, stride: int = 1):
     """[(start, end, frames, frame it was handed over on)], and the segmenter's mean CPU seconds per frame."""
     seg = make_segmenter()
@@ -331,14 +343,7 @@ def run_videos(args) -> None:
     app_clip_labels: dict[str, str] = {}
 
     def app(video: Path, *extra: str) -> list[dict]:
-        env = dict(os.environ, PYTHONPATH=str(app_root))
-        env.pop("DISPLAY", None)
-        out = subprocess.run([sys.executable, "-m", "asl_live", "--video", str(video), "--headless",
-                              "--model", args.dpan_model, "--labels", args.dpan_labels, "--threshold", "0", *extra],
-                             capture_output=True, text=True, env=env, cwd=app_root)
-        if out.returncode:
-            sys.exit(out.stderr)
-        return [json.loads(line) for line in out.stdout.splitlines()]
+        return run_app(app_root, video, args.dpan_model, args.dpan_labels, *extra)
 
     with tempfile.TemporaryDirectory() as d:
         for v in range(2 * args.videos):
@@ -393,14 +398,7 @@ def run_wlasl_video(args) -> None:
                        cwd=REPO, check=True)
 
     def app(video: Path, *extra: str) -> list[dict]:
-        env = dict(os.environ, PYTHONPATH=str(app_root))
-        env.pop("DISPLAY", None)
-        out = subprocess.run([sys.executable, "-m", "asl_live", "--video", str(video), "--headless",
-                              "--model", args.model, "--labels", args.labels, "--threshold", "0", *extra],
-                             capture_output=True, text=True, env=env, cwd=app_root)
-        if out.returncode:
-            sys.exit(out.stderr)
-        return [json.loads(line) for line in out.stdout.splitlines()]
+        return run_app(app_root, video, args.model, args.labels, *extra)
 
     t = Tally()
     with tempfile.TemporaryDirectory() as d:
