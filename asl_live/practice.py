@@ -277,7 +277,7 @@ def main(argv=None) -> int:
     from asl_live.formats.gislr import Dataset, writable_folder
     from asl_live.model.pack import resolve_model
     from asl_live.capture.native_stderr import quiet_native_stderr
-    from asl_live.reading.pipeline import Landmarks, Recognizer, recognitions
+    from asl_live.reading.pipeline import Recognizer, landmarks_from_args, recognitions
     from asl_live.reading.segmenter import Segmenter
     from asl_live.capture.sources import source_from_args
 
@@ -323,7 +323,7 @@ def main(argv=None) -> int:
     if keep is not None:
         print(f"asl-live practice: every attempt is kept as a sample in {keep.root} (--keep-attempts)",
               file=sys.stderr)
-    landmarks = Landmarks()
+    landmarks = landmarks_from_args(args)
     recognizer = Recognizer(classifier, clip=args.clip, segmenter=Segmenter())
     try:
         if args.headless:

@@ -65,3 +65,32 @@ def test_a_hand_close_up_is_found_where_holistic_finds_none(closeups):
             assert np.median(np.linalg.norm(f[RIGHT_HAND, :2] - truth, axis=1)) < 0.5 * palm
         assert e.fallbacks >= found
     assert found >= len(missed) // 2
+
+
+def test_the_app_option_hand_alone_finds_the_hands_holistic_misses(closeups, tmp_path):
+    """`--hand-alone` reaches the engine: on a video of the close-ups the app's landmark step finds
+    a hand in more frames with it than without it; with the Tasks engine it is one clear error."""
+    import cv2
+
+    from asl_live.capture.sources import VideoSource
+    from asl_live.errors import UserError
+    from asl_live.reading.pipeline import Landmarks
+
+    video = tmp_path / "closeups.mp4"
+    out = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (480, 480))
+    for crop, _ in closeups:
+        out.write(crop)
+    out.release()
+
+    def frames_with_a_hand(**kw) -> int:
+        landmarks = Landmarks(**kw)
+        try:
+            with VideoSource(video) as src:
+                seen = [landmarks(item) for item in src]
+        finally:
+            landmarks.close()
+        return sum(not (np.isnan(f[LEFT_HAND]).all() and np.isnan(f[RIGHT_HAND]).all()) for f in seen)
+
+    assert frames_with_a_hand(engine="holistic", hand_alone=True) > frames_with_a_hand(engine="holistic")
+    with pytest.raises(UserError, match="legacy Holistic"):
+        Landmarks(engine="tasks", landmarker=video, hand_alone=True).prepare()

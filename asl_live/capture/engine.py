@@ -5,7 +5,9 @@ Two engines give the same frame (float32[543, 3], NaN when not seen):
   mediapipe 0.10.21, which installs on Python 3.10-3.12 only;
 - `tasks`: MediaPipe Tasks `HolisticLandmarker` (`asl_live.capture.tasks_engine`), on every
   mediapipe, with a model bundle that no wheel ships (`asl_live.capture.landmarker`).
-`auto` takes the legacy engine where this install has it, else Tasks.
+`auto` takes the legacy engine where this install has it, else Tasks. `hand_alone` (legacy engine
+only) adds MediaPipe Hands where Holistic finds no hand: a hand close to the camera with no body
+in view (`asl_live.capture.hand_fallback`).
 """
 
 from __future__ import annotations
@@ -57,9 +59,14 @@ def choose(engine: str | None = None) -> str:
 class Engine:
     """An engine chosen and made ready (its bundle found or fetched) but not yet started."""
 
-    def __init__(self, engine: str | None = None, landmarker: str | os.PathLike | None = None):
+    def __init__(self, engine: str | None = None, landmarker: str | os.PathLike | None = None,
+                 hand_alone: bool = False):
         self.name = choose(engine)
         self.bundle: Path | None = None
+        self.hand_alone = hand_alone
+        if hand_alone and self.name != "holistic":
+            # MediaPipe Hands' legacy graph ships only in the mediapipe that has legacy Holistic.
+            raise UserError("--hand-alone needs the legacy Holistic engine (mediapipe 0.10.21, Python 3.10-3.12)")
         if self.name == "tasks":
             from asl_live.capture.landmarker import landmarker_path
 
@@ -73,6 +80,10 @@ class Engine:
             return TasksHolisticExtractor(self.bundle, video=video)
         from asl_live.capture.extract import HolisticExtractor
 
+        if self.hand_alone:
+            from asl_live.capture.hand_fallback import HandFallbackExtractor
+
+            return HandFallbackExtractor(video=video)
         return HolisticExtractor(video=video)
 
 
@@ -85,3 +96,7 @@ def add_engine_arguments(parser) -> None:
     g.add_argument("--landmarker", metavar="PATH", default=None,
                    help="the Tasks engine's model bundle (holistic_landmarker.task) to use instead of "
                         "downloading it (default: $ASL_LIVE_LANDMARKER, else the cached download)")
+    g.add_argument("--hand-alone", action="store_true",
+                   help="where Holistic finds no hand, look for a hand by itself (MediaPipe Hands): a hand "
+                        "held close to the camera with no body in view; costs about 30 ms on each frame "
+                        "without a hand (legacy engine only)")

@@ -85,10 +85,12 @@ class Landmarks:
     chooses it, and fetches the bundle if it must, before the first image arrives.
     """
 
-    def __init__(self, verbose: bool = False, engine: str | None = None, landmarker: str | None = None):
+    def __init__(self, verbose: bool = False, engine: str | None = None, landmarker: str | None = None,
+                 hand_alone: bool = False):
         self.verbose = verbose
         self.engine_name = engine
         self.landmarker = landmarker
+        self.hand_alone = hand_alone
         self._engine = None
         self._extract = None
         self.starting = False  # this call started the graph (seconds, not a per-frame cost)
@@ -98,7 +100,7 @@ class Landmarks:
         if self._engine is None:
             from asl_live.capture.engine import Engine
 
-            self._engine = Engine(self.engine_name, self.landmarker)
+            self._engine = Engine(self.engine_name, self.landmarker, self.hand_alone)
         return self._engine
 
     def __call__(self, item: Item) -> np.ndarray:
@@ -124,7 +126,8 @@ def landmarks_from_args(args, verbose: bool = False):
     """The landmark step of the source the arguments name. For a camera or a video its engine is
     made ready now (a missing Tasks bundle fetched before anything is shown, or one clear error);
     a replay has its landmarks and never needs an engine."""
-    landmarks = Landmarks(verbose=verbose, engine=args.engine, landmarker=args.landmarker)
+    landmarks = Landmarks(verbose=verbose, engine=args.engine, landmarker=args.landmarker,
+                          hand_alone=getattr(args, "hand_alone", False))
     if args.replay is None and not getattr(args, "demo", False):
         landmarks.prepare()
     return landmarks
