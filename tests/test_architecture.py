@@ -95,3 +95,21 @@ def test_the_app_never_imports_tensorflow():
         names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
         names += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
         assert not [n for n in names if n.split(".")[0] in ("tensorflow", "keras")], module
+
+
+def test_the_model_files_imports_are_as_the_page_draws_them():
+    """The block under "The model file, in one direction": `module -> its imports of asl_live.model`."""
+    text = DOC.read_text(encoding="utf-8")
+    block = text.split("### The model file, in one direction", 1)[1].split("```", 2)[1]
+    drawn = {}
+    for line in block.strip().splitlines():
+        name, _, deps = line.partition("->")
+        drawn[name.strip()] = {d.strip() for d in deps.split(",") if d.strip()}
+    modules = module_files()
+    actual = {}
+    for m, path in modules.items():
+        if m.startswith("asl_live.model."):
+            deps = imports_of(path, modules)
+            actual[m.rsplit(".", 1)[1]] = {d.rsplit(".", 1)[1] for d in deps
+                                           if d.startswith("asl_live.model.") and d != m}
+    assert drawn == actual
