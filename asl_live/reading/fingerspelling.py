@@ -49,6 +49,8 @@ class Params:
     place_weight: float = 0.25     # the hand's move counts this much against its change of shape
     bounce_palms_s: float = 4.0    # inside a letter, the hand moving this fast with its shape still: a double letter
     min_confidence: float = 0.35   # a decoded letter whose mean probability is below this is dropped
+    hold_fraction: float = 0.3     # a letter lasts at least this share of the stretch's median letter (its
+                                   # pace): at a letter a second a shape passed through is no letter
     sharpness: float = 0.3         # the letters' log probabilities are scaled by this before words are
                                    # ranked (the model is surer than it is right on people it never saw)
     word_weight: float = 0.6       # nats per Zipf unit of word frequency
@@ -253,9 +255,16 @@ def decode_letters(times, probs, hands, params: Params = Params()) -> list[Spell
     q[parting] = 0.98
     dt = float(np.median(np.diff(times))) if t > 1 else 1 / 30
     d = max(1, int(round(params.min_letter_s / max(dt, 1e-3))))
-    path = _viterbi(np.log(p + EPS) + np.log1p(-q + EPS)[:, None], np.log(q + EPS), d, params.enter_cost)
+    letter_ll, blank_ll = np.log(p + EPS) + np.log1p(-q + EPS)[:, None], np.log(q + EPS)
+    path = _viterbi(letter_ll, blank_ll, d, params.enter_cost)
+    # the stretch's own pace: a letter lasts at least `hold_fraction` of its median letter, so that
+    # at a slow pace a shape passed through between two long holds is no letter (fast: no change)
+    slow = int(round(params.hold_fraction * _pace(_segments(path), in_move)))
+    if slow > d:
+        d = slow
+        path = _viterbi(letter_ll, blank_ll, d, params.enter_cost)
     out = []
-    for k, a, b in _split_doubles(_segments(path), shape, place, params):
+    for k, a, b in _split_doubles(_segments(path), shape, place, params, d):
         conf = float(p[a:b, k].mean())
         if conf < params.min_confidence:
             continue
@@ -333,9 +342,20 @@ def _segments(path: np.ndarray) -> list[tuple[int, int, int]]:
     return out
 
 
-def _split_doubles(segments, shape, place, params: Params):
+def _pace(segments, in_move: np.ndarray) -> float:
+    """Frames of the stretch's typical held letter: the length of the letter the median held frame
+    is in (brief shapes passed through do not pull it down; J and Z, traced, do not count)."""
+    lengths = sorted(b - a for _, a, b in segments if not in_move[a:b].any())
+    if not lengths:
+        return 0.0
+    half = np.searchsorted(np.cumsum(lengths), sum(lengths) / 2)
+    return float(lengths[min(int(half), len(lengths) - 1)])
+
+
+def _split_doubles(segments, shape, place, params: Params, d: int = 1):
     """A letter's frames split in two where, inside them, the hand moves (a bounce or a slide)
-    while its shape stays: the same letter twice."""
+    while its shape stays: the same letter twice, each part lasting `d` frames or more (a long hold
+    that settles after the hand arrives is one letter)."""
     out = []
     for k, a, b in segments:
         if k in (_J, _Z):  # letters that move
@@ -344,7 +364,7 @@ def _split_doubles(segments, shape, place, params: Params):
         bounce = (place[a:b] >= params.bounce_palms_s) & (shape[a:b] < params.change_palms_s)
         parts, start = [], a
         for r0, r1 in _runs(bounce, gap=1):
-            if r0 > 0 and a + r1 < b and a + r0 > start:  # inside: still frames on both sides
+            if r0 > 0 and a + r1 < b and a + r0 - start >= d and b - (a + r1) >= d:  # still on both sides
                 parts.append((k, start, a + r0))
                 start = a + r1
         parts.append((k, start, b))
