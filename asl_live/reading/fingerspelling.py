@@ -49,6 +49,8 @@ class Params:
     place_weight: float = 0.25     # the hand's move counts this much against its change of shape
     bounce_palms_s: float = 4.0    # inside a letter, the hand moving this fast with its shape still: a double letter
     min_confidence: float = 0.35   # a decoded letter whose mean probability is below this is dropped
+    pass_fraction: float = 0.5     # ... and a shape shorter than this share of it, between two letters at
+                                   # least this long (or the stretch's ends), was passed through
     hold_fraction: float = 0.3     # a letter lasts at least this share of the stretch's median letter (its
                                    # pace): at a letter a second a shape passed through is no letter
     sharpness: float = 0.3         # the letters' log probabilities are scaled by this before words are
@@ -128,7 +130,8 @@ def change_rate(times: np.ndarray, hands: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def motion_letters(times: np.ndarray, hands: np.ndarray, probs: np.ndarray,
                    params: Params = Params()) -> list[tuple[str, int, int, float]]:
-    """J and Z from the fingertip's path: [(letter, first frame, end frame, confidence)].
+    """J and Z from the fingertip's path: [(letter, first frame, end frame, confidence, trace end)]
+    (the end frame takes in the hand held in the same shape after the trace).
 
     J: a stretch of the I hand (index and middle bent, the pinky straight but for short gaps)
     whose pinky tip travels
@@ -174,9 +177,9 @@ def motion_letters(times: np.ndarray, hands: np.ndarray, probs: np.ndarray,
             if letter == "z" and turns >= 5:
                 # a Z turns twice across; five turns or more are two Zs (pizza), one after the other
                 m = (a + b) // 2
-                found += [(letter, int(a), m, conf), (letter, m + 1, int(run_end), conf)]
+                found += [(letter, int(a), m, conf, m), (letter, m + 1, int(run_end), conf, int(b))]
             else:
-                found.append((letter, int(a), int(run_end), conf))
+                found.append((letter, int(a), int(run_end), conf, int(b)))
     return found
 
 
@@ -240,13 +243,14 @@ def decode_letters(times, probs, hands, params: Params = Params()) -> list[Spell
     # a still J or Z shape is no J or Z: their probability goes to the other letters
     p[:, [_J, _Z]] = 0.0
     p /= np.maximum(p.sum(axis=1, keepdims=True), EPS)
-    for letter, a, b, conf in moves:
+    still = p.copy()
+    for letter, a, b, conf, _ in moves:
         k = LETTERS.index(letter)
         p[a:b] = (1 - conf) * p[a:b]
         p[a:b, k] += conf
         in_move[a:b] = True
     # between two of the same moving letter (a double Z), the frame that parts them
-    parting = [b for (l1, _, b, _), (l2, a2, _, _) in zip(moves, moves[1:]) if l1 == l2 and a2 == b + 1]
+    parting = [m[2] for m, n in zip(moves, moves[1:]) if m[0] == n[0] and n[1] == m[2] + 1]
     shape, place = change_rate(times, hands)
     rate = shape + params.place_weight * place
     rate = np.where(np.isnan(rate), 0.0, rate)
@@ -264,8 +268,19 @@ def decode_letters(times, probs, hands, params: Params = Params()) -> list[Spell
         d = slow
         path = _viterbi(letter_ll, blank_ll, d, params.enter_cost)
     out = []
-    for k, a, b in _split_doubles(_segments(path), shape, place, params, d):
-        conf = float(p[a:b, k].mean())
+    segs = _after_traces(_split_doubles(_segments(path), shape, place, params, d), moves, still, shape, place,
+                         params, d)
+    pace = _pace(segs, in_move)
+    keep = []
+    for i, (k, a, b) in enumerate(segs):
+        before = segs[i - 1][2] - segs[i - 1][1] if i else pace
+        after = segs[i + 1][2] - segs[i + 1][1] if i + 1 < len(segs) else pace
+        if (not in_move[a:b].any() and b - a < params.pass_fraction * pace
+                and min(before, after) >= params.pass_fraction * pace):
+            continue
+        keep.append((k, a, b))
+    for k, a, b in keep:
+        conf = float((p if k in (_J, _Z) else still)[a:b, k].mean())
         if conf < params.min_confidence:
             continue
         out.append(SpelledLetter(LETTERS[k], float(times[a]), float(times[b - 1]), conf))
@@ -339,6 +354,24 @@ def _segments(path: np.ndarray) -> list[tuple[int, int, int]]:
             j += 1
         out.append((int(path[i]), i, j))
         i = j
+    return out
+
+
+def _after_traces(segments, moves, still, shape, place, params: Params, d: int):
+    """After a J or Z is traced the hand may hold its end shape (still that letter), or bounce and
+    hold it again: then that hold, `d` frames or more, is the next letter (the I of "jim"), read from
+    the still shapes' probabilities."""
+    out = []
+    for k, a, b in segments:
+        te = next((m[4] for m in moves if k == LETTERS.index(m[0]) and m[1] <= a < m[2]), None)
+        if te is not None:
+            bounce = (place[te:b] >= params.bounce_palms_s) & (shape[te:b] < params.change_palms_s)
+            runs = [(te + r0, te + r1) for r0, r1 in _runs(bounce, gap=1) if b - (te + r1) >= d]
+            if runs:
+                r0, r1 = runs[0]
+                out += [(k, a, r0), (int(np.argmax(still[r1:b].mean(axis=0))), r1, b)]
+                continue
+        out.append((k, a, b))
     return out
 
 
