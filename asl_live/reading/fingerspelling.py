@@ -270,7 +270,8 @@ def decode_letters(times, probs, hands, params: Params = Params()) -> list[Spell
     out = []
     segs = _after_traces(_split_doubles(_segments(path), shape, place, params, d), moves, still, shape, place,
                          params, d)
-    pace = _pace(segs, in_move)
+    # the letters left are held ones: the stretch's typical letter is their median
+    pace = float(np.median([b - a for _, a, b in segs if not in_move[a:b].any()] or [0]))
     keep = []
     for i, (k, a, b) in enumerate(segs):
         before = segs[i - 1][2] - segs[i - 1][1] if i else pace
