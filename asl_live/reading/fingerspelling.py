@@ -12,6 +12,11 @@ has to be held: fluent signers spell four to six letters a second.
   passed through on the way between two letters rarely counts. Repeats collapse; a
   double letter is the same letter on both sides of a transition (the small bounce or
   slide between the two Ls of "all").
+- **The stretch's own pace**: the same at four letters a second and at one. A letter lasts
+  at least `hold_fraction` of the stretch's typical held letter (decoded twice where that
+  is longer than `min_letter_s`), a shape shorter than `pass_fraction` of it between two
+  held letters was passed through, and each part of a double letter lasts a letter: so a
+  long hold is one letter, however the hand settles in it, unless it bounces or slides.
 - **J and Z move**: the I hand (pinky out) tracing a hook is J, the index hand tracing a
   Z is Z, found from the fingertip's path over the stretch (`motion_letters`). Without
   such a path a still J or Z shape is no J or Z (the letters model, trained on still
@@ -49,10 +54,10 @@ class Params:
     place_weight: float = 0.25     # the hand's move counts this much against its change of shape
     bounce_palms_s: float = 4.0    # inside a letter, the hand moving this fast with its shape still: a double letter
     min_confidence: float = 0.35   # a decoded letter whose mean probability is below this is dropped
+    hold_fraction: float = 0.3     # a letter lasts at least this share of the stretch's typical held letter
+                                   # (its pace): at a letter a second a shape passed through is no letter
     pass_fraction: float = 0.5     # ... and a shape shorter than this share of it, between two letters at
                                    # least this long (or the stretch's ends), was passed through
-    hold_fraction: float = 0.3     # a letter lasts at least this share of the stretch's median letter (its
-                                   # pace): at a letter a second a shape passed through is no letter
     sharpness: float = 0.3         # the letters' log probabilities are scaled by this before words are
                                    # ranked (the model is surer than it is right on people it never saw)
     word_weight: float = 0.6       # nats per Zipf unit of word frequency
@@ -129,7 +134,7 @@ def change_rate(times: np.ndarray, hands: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def motion_letters(times: np.ndarray, hands: np.ndarray, probs: np.ndarray,
-                   params: Params = Params()) -> list[tuple[str, int, int, float]]:
+                   params: Params = Params()) -> list[tuple[str, int, int, float, int]]:
     """J and Z from the fingertip's path: [(letter, first frame, end frame, confidence, trace end)]
     (the end frame takes in the hand held in the same shape after the trace).
 
