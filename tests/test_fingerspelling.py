@@ -90,6 +90,37 @@ def test_z_from_the_zigzag(letters, ase, word):
     assert r.spelled == word and r.word == word
 
 
+def slow(word, letters, ase, trans=3):
+    """About a letter a second, the way a teacher spells: each letter's whole held part (the clip
+    less its first and last 15%, where the hand arrives and leaves; the first letter keeps its way
+    up, the last its way down), at 30 fps by repeating every fifth frame of the 25 fps clips (as a
+    replay of such a video gives them)."""
+    def part(c, i):
+        h, t = ase[c], len(ase[c])
+        h = h[0 if i == 0 else int(0.15 * t):t if i == len(word) - 1 else int(np.ceil(0.85 * t))]
+        return h[np.floor(np.arange(0, len(h) * 30 / 25) * 25 / 30).astype(int)]
+
+    order = iter(range(len(word)))
+    frames, times, spans = assemble(word, lambda c: part(c, next(order)), hold=1, trans=trans)
+    probs, hands = letter_run(frames, letters)
+    return F.read_word(times, probs, hands), times, spans
+
+
+@pytest.mark.parametrize("word", ["cat", "dan", "bob", "max", "zoe", "quiz"])
+def test_a_slow_word_long_holds_are_one_letter_each(letters, ase, word):
+    """Held for most of a second, a letter is one letter (not "pcaat", "ddaan", "bbob": the
+    hand arriving, settling, or passing through a shape between two letters is no letter)."""
+    r, times, spans = slow(word, letters, ase)
+    assert r.spelled == word and r.word == word
+    for l, (c, a, b) in zip(r.letters, spans):  # each letter inside its own frames
+        assert l.letter == c and times[a] - 0.2 <= l.t_start <= l.t_end <= times[b - 1] + 0.2
+
+
+def test_a_slow_double_letter_needs_the_bounce(letters, ase):
+    assert slow("all", letters, ase)[0].spelled == "all"  # the bounce between the two Ls
+    assert slow("all", letters, ase, trans=0)[0].spelled == "al"  # one long L: one L
+
+
 def test_a_still_i_is_no_j_and_a_moving_j_no_i(letters, ase):
     held, t_held, _ = assemble("i", lambda c: ase["i"][10:11], hold=12)
     p, h = letter_run(held, letters)

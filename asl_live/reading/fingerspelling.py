@@ -12,6 +12,11 @@ has to be held: fluent signers spell four to six letters a second.
   passed through on the way between two letters rarely counts. Repeats collapse; a
   double letter is the same letter on both sides of a transition (the small bounce or
   slide between the two Ls of "all").
+- **The stretch's own pace**: the same at four letters a second and at one. A letter lasts
+  at least `hold_fraction` of the stretch's typical held letter (decoded twice where that
+  is longer than `min_letter_s`), a shape shorter than `pass_fraction` of it between two
+  held letters was passed through, and each part of a double letter lasts a letter: so a
+  long hold is one letter, however the hand settles in it, unless it bounces or slides.
 - **J and Z move**: the I hand (pinky out) tracing a hook is J, the index hand tracing a
   Z is Z, found from the fingertip's path over the stretch (`motion_letters`). Without
   such a path a still J or Z shape is no J or Z (the letters model, trained on still
@@ -49,6 +54,10 @@ class Params:
     place_weight: float = 0.25     # the hand's move counts this much against its change of shape
     bounce_palms_s: float = 4.0    # inside a letter, the hand moving this fast with its shape still: a double letter
     min_confidence: float = 0.35   # a decoded letter whose mean probability is below this is dropped
+    hold_fraction: float = 0.3     # a letter lasts at least this share of the stretch's typical held letter
+                                   # (its pace): at a letter a second a shape passed through is no letter
+    pass_fraction: float = 0.5     # ... and a shape shorter than this share of it, between two letters at
+                                   # least this long (or the stretch's ends), was passed through
     sharpness: float = 0.3         # the letters' log probabilities are scaled by this before words are
                                    # ranked (the model is surer than it is right on people it never saw)
     word_weight: float = 0.6       # nats per Zipf unit of word frequency
@@ -125,8 +134,9 @@ def change_rate(times: np.ndarray, hands: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def motion_letters(times: np.ndarray, hands: np.ndarray, probs: np.ndarray,
-                   params: Params = Params()) -> list[tuple[str, int, int, float]]:
-    """J and Z from the fingertip's path: [(letter, first frame, end frame, confidence)].
+                   params: Params = Params()) -> list[tuple[str, int, int, float, int]]:
+    """J and Z from the fingertip's path: [(letter, first frame, end frame, confidence, trace end)]
+    (the end frame takes in the hand held in the same shape after the trace).
 
     J: a stretch of the I hand (index and middle bent, the pinky straight but for short gaps)
     whose pinky tip travels
@@ -172,9 +182,9 @@ def motion_letters(times: np.ndarray, hands: np.ndarray, probs: np.ndarray,
             if letter == "z" and turns >= 5:
                 # a Z turns twice across; five turns or more are two Zs (pizza), one after the other
                 m = (a + b) // 2
-                found += [(letter, int(a), m, conf), (letter, m + 1, int(run_end), conf)]
+                found += [(letter, int(a), m, conf, m), (letter, m + 1, int(run_end), conf, int(b))]
             else:
-                found.append((letter, int(a), int(run_end), conf))
+                found.append((letter, int(a), int(run_end), conf, int(b)))
     return found
 
 
@@ -238,13 +248,14 @@ def decode_letters(times, probs, hands, params: Params = Params()) -> list[Spell
     # a still J or Z shape is no J or Z: their probability goes to the other letters
     p[:, [_J, _Z]] = 0.0
     p /= np.maximum(p.sum(axis=1, keepdims=True), EPS)
-    for letter, a, b, conf in moves:
+    still = p.copy()
+    for letter, a, b, conf, _ in moves:
         k = LETTERS.index(letter)
         p[a:b] = (1 - conf) * p[a:b]
         p[a:b, k] += conf
         in_move[a:b] = True
     # between two of the same moving letter (a double Z), the frame that parts them
-    parting = [b for (l1, _, b, _), (l2, a2, _, _) in zip(moves, moves[1:]) if l1 == l2 and a2 == b + 1]
+    parting = [m[2] for m, n in zip(moves, moves[1:]) if m[0] == n[0] and n[1] == m[2] + 1]
     shape, place = change_rate(times, hands)
     rate = shape + params.place_weight * place
     rate = np.where(np.isnan(rate), 0.0, rate)
@@ -253,10 +264,29 @@ def decode_letters(times, probs, hands, params: Params = Params()) -> list[Spell
     q[parting] = 0.98
     dt = float(np.median(np.diff(times))) if t > 1 else 1 / 30
     d = max(1, int(round(params.min_letter_s / max(dt, 1e-3))))
-    path = _viterbi(np.log(p + EPS) + np.log1p(-q + EPS)[:, None], np.log(q + EPS), d, params.enter_cost)
+    letter_ll, blank_ll = np.log(p + EPS) + np.log1p(-q + EPS)[:, None], np.log(q + EPS)
+    path = _viterbi(letter_ll, blank_ll, d, params.enter_cost)
+    # the stretch's own pace: a letter lasts at least `hold_fraction` of its median letter, so that
+    # at a slow pace a shape passed through between two long holds is no letter (fast: no change)
+    slow = int(round(params.hold_fraction * _pace(_segments(path), in_move)))
+    if slow > d:
+        d = slow
+        path = _viterbi(letter_ll, blank_ll, d, params.enter_cost)
     out = []
-    for k, a, b in _split_doubles(_segments(path), shape, place, params):
-        conf = float(p[a:b, k].mean())
+    segs = _after_traces(_split_doubles(_segments(path), shape, place, params, d), moves, still, shape, place,
+                         params, d)
+    # the letters left are held ones: the stretch's typical letter is their median
+    pace = float(np.median([b - a for _, a, b in segs if not in_move[a:b].any()] or [0]))
+    keep = []
+    for i, (k, a, b) in enumerate(segs):
+        before = segs[i - 1][2] - segs[i - 1][1] if i else pace
+        after = segs[i + 1][2] - segs[i + 1][1] if i + 1 < len(segs) else pace
+        if (not in_move[a:b].any() and b - a < params.pass_fraction * pace
+                and min(before, after) >= params.pass_fraction * pace):
+            continue
+        keep.append((k, a, b))
+    for k, a, b in keep:
+        conf = float((p if k in (_J, _Z) else still)[a:b, k].mean())
         if conf < params.min_confidence:
             continue
         out.append(SpelledLetter(LETTERS[k], float(times[a]), float(times[b - 1]), conf))
@@ -333,9 +363,38 @@ def _segments(path: np.ndarray) -> list[tuple[int, int, int]]:
     return out
 
 
-def _split_doubles(segments, shape, place, params: Params):
+def _after_traces(segments, moves, still, shape, place, params: Params, d: int):
+    """After a J or Z is traced the hand may hold its end shape (still that letter), or bounce and
+    hold it again: then that hold, `d` frames or more, is the next letter (the I of "jim"), read from
+    the still shapes' probabilities."""
+    out = []
+    for k, a, b in segments:
+        te = next((m[4] for m in moves if k == LETTERS.index(m[0]) and m[1] <= a < m[2]), None)
+        if te is not None:
+            bounce = (place[te:b] >= params.bounce_palms_s) & (shape[te:b] < params.change_palms_s)
+            runs = [(te + r0, te + r1) for r0, r1 in _runs(bounce, gap=1) if b - (te + r1) >= d]
+            if runs:
+                r0, r1 = runs[0]
+                out += [(k, a, r0), (int(np.argmax(still[r1:b].mean(axis=0))), r1, b)]
+                continue
+        out.append((k, a, b))
+    return out
+
+
+def _pace(segments, in_move: np.ndarray) -> float:
+    """Frames of the stretch's typical held letter: the length of the letter the median held frame
+    is in (brief shapes passed through do not pull it down; J and Z, traced, do not count)."""
+    lengths = sorted(b - a for _, a, b in segments if not in_move[a:b].any())
+    if not lengths:
+        return 0.0
+    half = np.searchsorted(np.cumsum(lengths), sum(lengths) / 2)
+    return float(lengths[min(int(half), len(lengths) - 1)])
+
+
+def _split_doubles(segments, shape, place, params: Params, d: int = 1):
     """A letter's frames split in two where, inside them, the hand moves (a bounce or a slide)
-    while its shape stays: the same letter twice."""
+    while its shape stays: the same letter twice, each part lasting `d` frames or more (a long hold
+    that settles after the hand arrives is one letter)."""
     out = []
     for k, a, b in segments:
         if k in (_J, _Z):  # letters that move
@@ -344,7 +403,7 @@ def _split_doubles(segments, shape, place, params: Params):
         bounce = (place[a:b] >= params.bounce_palms_s) & (shape[a:b] < params.change_palms_s)
         parts, start = [], a
         for r0, r1 in _runs(bounce, gap=1):
-            if r0 > 0 and a + r1 < b and a + r0 > start:  # inside: still frames on both sides
+            if r0 > 0 and a + r1 < b and a + r0 - start >= d and b - (a + r1) >= d:  # still on both sides
                 parts.append((k, start, a + r0))
                 start = a + r1
         parts.append((k, start, b))
