@@ -222,6 +222,13 @@ class DecodedLetters:
         self.use_words = use_words
         self._Stretch = Stretch
         Stretch(classifier.labels)  # a letters model without a-z fails here, at start-up
+        if use_words:
+            # The word list takes 1-2 s to build: built now, beside the loop, not on the first word.
+            import threading
+
+            from asl_live.reading.fingerspelling import word_list
+
+            threading.Thread(target=word_list, name="word-list", daemon=True).start()
         self.reset()
 
     def reset(self) -> None:
