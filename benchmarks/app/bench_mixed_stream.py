@@ -72,7 +72,7 @@ def main() -> None:
     p.add_argument("--held-out-signs", action="store_true",
                    help="also: real sign videos never looked at (WLASL, DPAN), each through `asl-live --video`: "
                         "how many of their stretches come out as spelled words (each should be a sign)")
-    p.add_argument("--letter-reader", choices=("held", "decoded"), default="decoded",
+    p.add_argument("--letter-reader", choices=("held", "decoded"), default="held",
                    help="the app's --letter-reader (the letter reader behind the decision)")
     args = p.parse_args()
     reader = ["--letter-reader", args.letter_reader]
