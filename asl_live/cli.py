@@ -40,12 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--letters", action="store_true",
                    help="letters only: the bundled letters model (a-z) instead of the sign model, one line per "
                         "letter and per word; with --clip, one letter per clip or replayed sequence")
-    # held stays the default: the decoder reads more words (J, Z, any pace) but also finds two letters
-    # in some sure, still signs (the bundled demo's `no` became "kn"); BENCHMARKS.md has both.
-    p.add_argument("--letter-reader", choices=("held", "decoded"), default="held",
-                   help="how spelled words are read: held (the default) = each letter held a third of a "
-                        "second; decoded = the whole stretch decoded at its end, no hold needed, a letter's "
-                        "length taken from the stretch's own pace, J and Z from motion, words ranked by frequency")
+    # decoded is the default: it reads the mixed streams' J, Z and R words that held letters miss, and
+    # a still sign it reads as two letters stays a sign when the sign model is certain of it
+    # (stretch_kind.CERTAIN_SIGN); BENCHMARKS.md has both readers.
+    p.add_argument("--letter-reader", choices=("decoded", "held"), default="decoded",
+                   help="how spelled words are read: decoded (the default) = the whole stretch decoded at its "
+                        "end, no hold needed, a letter's length taken from the stretch's own pace, J and Z from "
+                        "motion, words ranked by frequency; held = each letter held a third of a second")
     p.add_argument("--signs", action="store_true",
                    help="signs only: no fingerspelled words (by default each stretch of signing is read as a "
                         "sign or as a word spelled letter by letter, whichever it was)")

@@ -9,7 +9,9 @@ motion as the tie-break:
   one letter (WLASL's `please` as J, `hello` and `water` as B) or as one letter twice (`thankyou`
   as "cc": the flat hand, shown twice), never as a word.
 - **the sign model**: a sign it knows, sure (`SURE_SIGN`), made with a hand that travelled, stays a
-  sign whatever letters were read.
+  sign whatever letters were read; a sign it knows, all but certain (`CERTAIN_SIGN`), stays a sign
+  over a reading of two letters at most (`SHORT_READING`), however still the hand: the bundled
+  demo's `no` (0.9997, the hand still) is read by the decoding letter reader as "kn".
 - **what the hand does** (`measure`), in the hand's own size (palm lengths), so the signer's
   distance to the camera does not matter: `spread`, how far the wrist strays from where it is
   held (80th percentile of its distance to its median position, over the frames the hand is up in
@@ -104,6 +106,17 @@ def measure(frames: np.ndarray, fps: float) -> Motion:
 
 # A known sign this sure, made with a hand that travelled, stays a sign whatever letters were read.
 SURE_SIGN = 0.95
+# A known sign this sure stays a sign over a reading of at most SHORT_READING letters, whether the
+# hand travelled or not. A still sign's hand shapes can read as two letters (the demo's `no`, sign
+# model 0.9997, reads "kn" with the decoding reader); the sign model is never this sure of a known
+# sign on a word really spelled: on 156 spelled stretches of the motion alphabet's signer (the mixed
+# streams' words, 35 words and 34 two-letter words at a letter a second and at about five letters a
+# second) its best known sign scored at most 0.972 (`hello` on C-L-U-B), 0.966 on the two-letter words
+# (O-F), while the demo's signs score 0.997-0.9997 and WLASL's `no` 0.994. Longer readings stay with
+# the letters: no sign seen here read as more than two letters, and a word of three letters or more
+# read clearly is the stronger evidence.
+CERTAIN_SIGN = 0.99
+SHORT_READING = 2
 
 
 @dataclass
@@ -113,10 +126,12 @@ class Decision:
     letters: str          # what the letter reader read in the stretch
     sign: str             # what the sign model named it (or "unknown")
     why: str              # one short phrase, for the JSON line and the window
+    sign_score: float = float("nan")  # the sign model's score of `sign`
 
     def to_dict(self) -> dict:
         m = self.motion
         return {"kind": self.kind, "why": self.why, "letters": self.letters, "sign": self.sign,
+                "sign_score": round(self.sign_score, 4) if np.isfinite(self.sign_score) else None,
                 "spread": round(m.spread, 3) if np.isfinite(m.spread) else None,
                 "shape_rate": round(m.shape_rate, 3) if np.isfinite(m.shape_rate) else None}
 
@@ -132,14 +147,17 @@ def decide(motion: Motion | Callable[[], Motion], letters: str, sign) -> Decisio
         # One letter, or one letter twice (a sign's hand shape held through a repeated movement:
         # WLASL's `thankyou` reads as "cc"), is a sign's hand shape, not a word.
         return Decision(SIGN, motion if isinstance(motion, Motion) else NOT_MEASURED, letters, sign.sign,
-                        "fewer than two different letters")
+                        "fewer than two different letters", sign.score)
+    known = sign.sign != "unknown"
+    if known and sign.score >= CERTAIN_SIGN and len(letters) <= SHORT_READING:
+        return Decision(SIGN, motion if isinstance(motion, Motion) else NOT_MEASURED, letters, sign.sign,
+                        f"a certain sign over {len(letters)} letters", sign.score)
     if not isinstance(motion, Motion):
         motion = motion()
 
     def out(kind: str, why: str) -> Decision:
-        return Decision(kind, motion, letters, sign.sign, why)
+        return Decision(kind, motion, letters, sign.sign, why, sign.score)
 
-    known = sign.sign != "unknown"
     if known and sign.score >= SURE_SIGN and not motion.held:
         return out(SIGN, "a known sign, the hand travelled")
     if not motion.held and motion.shape_rate < MIN_SHAPE_RATE:

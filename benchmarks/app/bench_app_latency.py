@@ -72,10 +72,10 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=2, help="times the clip list is repeated in the video")
     p.add_argument("--segmenter", nargs="+", choices=("current", "baseline", "rests"), default=["current"],
                    help="current: this tree's; baseline: the first segmenter; rests: the one of 2026-11-25 (docs/history)")
-    p.add_argument("--reader", nargs="+", choices=("both", "decoded", "signs"), default=["both"],
-                   help="both: signs and spelled words, as the app reads by default (the held-letter "
-                        "reader on every stretch); decoded: the same with `--letter-reader decoded`; signs: "
-                        "`asl-live --signs`. Several: run in alternation")
+    p.add_argument("--reader", nargs="+", choices=("both", "decoded", "held", "signs"), default=["both"],
+                   help="both: signs and spelled words, as the app reads by default (the decoding letter "
+                        "reader on every stretch, `--letter-reader decoded`); decoded: the same; held: "
+                        "`--letter-reader held`; signs: `asl-live --signs`. Several: run in alternation")
     args = p.parse_args()
     import_mediapipe()
     classifier = Classifier(args.model, args.labels)
@@ -83,8 +83,8 @@ def main() -> None:
     from asl_live.reading.letter_reader import DecodedLetters, HeldLetters
 
     letters_model = Classifier(LETTERS_MODEL, LETTERS_LABELS)
-    readers = {"both": lambda: HeldLetters(letters_model), "decoded": lambda: DecodedLetters(letters_model),
-               "signs": None}
+    readers = {"both": lambda: DecodedLetters(letters_model), "decoded": lambda: DecodedLetters(letters_model),
+               "held": lambda: HeldLetters(letters_model), "signs": None}
     makers = {"current": Segmenter}
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "segmentation"))  # the segmentation benchmarks' helpers
     from bench_stream_segmentation import REFS, baseline_module

@@ -72,10 +72,11 @@ def main() -> None:
     p.add_argument("--held-out-signs", action="store_true",
                    help="also: real sign videos never looked at (WLASL, DPAN), each through `asl-live --video`: "
                         "how many of their stretches come out as spelled words (each should be a sign)")
-    p.add_argument("--letter-reader", choices=("held", "decoded"), default="held",
-                   help="the app's --letter-reader (the letter reader behind the decision)")
+    p.add_argument("--letter-reader", choices=("decoded", "held"),
+                   help="the app's --letter-reader (the letter reader behind the decision); "
+                        "left out: the app's default")
     args = p.parse_args()
-    reader = ["--letter-reader", args.letter_reader]
+    reader = ["--letter-reader", args.letter_reader] if args.letter_reader else []
     sets = {"still": SCRIPTS, "moving": MOVING}
     chosen = [k for k in sets if args.scripts in (k, "all")]
     from asl_live.formats.gislr import write_parquet
