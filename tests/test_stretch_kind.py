@@ -20,8 +20,9 @@ from asl_live.cli import main as asl_live
 from asl_live.formats.gislr import write_parquet
 from asl_live.formats.layout import empty_frames
 from asl_live.reading.pipeline import Landmarks, Recognition, Recognizer, recognitions
-from asl_live.reading.letter_reader import HeldLetters, SpelledWord
-from asl_live.reading.stretch_kind import SIGN, SPELLING, Motion, decide, measure
+from asl_live.formats.gislr import read_parquet
+from asl_live.reading.letter_reader import DecodedLetters, HeldLetters, SpelledWord
+from asl_live.reading.stretch_kind import CERTAIN_SIGN, SIGN, SPELLING, Motion, decide, measure
 from asl_live.capture.sources import Item, Source
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -166,3 +167,51 @@ def test_the_window_reads_signs_and_words_in_its_one_loop(tmp_path, signs, lette
     assert proc.stdout == ""
     text = subs.read_text()
     assert text.index("no") < text.index("cat"), text
+
+
+@pytest.fixture(scope="module")
+def decoding_parts():
+    return Classifier(), DecodedLetters(Classifier(bundled.LETTERS_MODEL, bundled.LETTERS_LABELS))
+
+
+def demo_no() -> np.ndarray:
+    """The bundled demo's `no` (its 5th sign, frames 150-169), with the still frames around it."""
+    return read_parquet(bundled.DEMO_PARQUET)[140:180]
+
+
+def test_a_certain_still_sign_stays_a_sign_over_two_letters(decoding_parts):
+    """The demo's `no`: the hand barely moves, the decoding reader reads its shapes as K then N, and
+    the sign model is all but certain of `no`: a sign, not the word "kn"."""
+    frames = demo_no()
+    assert measure(frames, 30.0).held  # still: the travelled-sign rule does not reach it
+    out = transcript(stream([frames]), decoding_parts)
+    assert text(out) == ["no"]
+    d = out[0].decision
+    assert d["kind"] == SIGN and len(set(d["letters"])) == 2 and d["sign_score"] >= CERTAIN_SIGN, d
+    # The held-letter reader reads no letter in it (none is held a third of a second).
+    assert text(transcript(stream([frames]), (decoding_parts[0], HeldLetters(decoding_parts[1].classifier)))) \
+        == ["no"]
+
+
+def test_two_letters_really_spelled_stay_a_word(letters, decoding_parts):
+    """Two-letter words spelled with the demo's `no` between them: the sign model is not certain of a
+    known sign on any of them (it says `unknown`), so each stays a spelled word."""
+    ws = ["no", "on", "to", "at", "ab"]
+    out = transcript(stream([word(letters, w) for w in ws[:2]] + [demo_no()] + [word(letters, w) for w in ws[2:]]),
+                     decoding_parts)
+    assert text(out) == ["#no", "#on", "no", "#to", "#at", "#ab"]
+    for w in out[:2] + out[3:]:
+        assert w.decision["sign"] == "unknown" or w.decision["sign_score"] < CERTAIN_SIGN, w.decision
+
+
+def test_decide_a_certain_sign_against_the_same_two_letters(letters):
+    """The same real hand motion (N-O spelled) and the same letters read: only a known sign the
+    sign model is certain of takes two letters; three letters stay a word, however sure the sign."""
+    spelled = measure(word(letters, "no"), 30.0)
+    certain_no, sure_no = Prediction("no", 0.9997, []), Prediction("no", 0.97, [])
+    unknown = Prediction("unknown", 0.9999, [])
+    assert decide(spelled, "kn", certain_no).kind == SIGN
+    assert decide(lambda: pytest.fail("measured"), "kn", certain_no).kind == SIGN  # no wait for measuring
+    assert decide(spelled, "kn", sure_no).kind == SPELLING
+    assert decide(spelled, "kn", unknown).kind == SPELLING
+    assert decide(spelled, "kno", certain_no).kind == SPELLING

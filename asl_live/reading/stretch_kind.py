@@ -109,12 +109,12 @@ SURE_SIGN = 0.95
 # A known sign this sure stays a sign over a reading of at most SHORT_READING letters, whether the
 # hand travelled or not. A still sign's hand shapes can read as two letters (the demo's `no`, sign
 # model 0.9997, reads "kn" with the decoding reader); the sign model is never this sure of a known
-# sign on a word really spelled: on 156 spelled stretches of the motion alphabet's signer (the mixed
-# streams' words, 35 words and 34 two-letter words at a letter a second and at about five letters a
-# second) its best known sign scored at most 0.972 (`hello` on C-L-U-B), 0.966 on the two-letter words
-# (O-F), while the demo's signs score 0.997-0.9997 and WLASL's `no` 0.994. Longer readings stay with
-# the letters: no sign seen here read as more than two letters, and a word of three letters or more
-# read clearly is the stronger evidence.
+# sign on a word really spelled: on 138 spelled stretches of a signer no model trained on (35 words
+# and 34 two-letter words, at a letter and at five letters a second) its best known sign scored
+# 0.972 (`hello` on C-L-U-B), 0.959 on the two-letter words (O-F), while the demo's signs score
+# 0.997-0.9997 and WLASL's `no` 0.994 (`benchmarks/app/bench_sign_on_spelling.py`). Longer readings
+# stay with the letters: no sign seen here read as more than two letters, and a word of three
+# letters or more read clearly is the stronger evidence.
 CERTAIN_SIGN = 0.99
 SHORT_READING = 2
 

@@ -69,14 +69,19 @@ def held_span(frames: np.ndarray) -> tuple[int, int]:
     return (int(up[0]), int(up[-1])) if len(up) else (0, len(frames) - 1)
 
 
-def word_frames(word: str) -> np.ndarray:
+def word_frames(word: str, hold: int | None = None) -> np.ndarray:
     """The word's letter clips one after another. Each clip shows its letter on its own (the hand
     comes up, holds, goes down); in a word the hand stays up, so only the first letter keeps its
-    way up and the last its way down, and the others their held part."""
+    way up and the last its way down, and the others their held part. `hold`: only the middle
+    `hold` frames of each held part (J and Z keep theirs: they move), about 30 / `hold` letters a
+    second; None: the whole held part, about a letter a second."""
     clips = letter_clips()
     parts = []
     for i, c in enumerate(word):
         first, last = held_span(clips[c])
+        if hold is not None and c not in "jz" and last - first + 1 > hold:
+            first = (first + last + 1 - hold) // 2
+            last = first + hold - 1
         parts.append(clips[c][0 if i == 0 else first: None if i == len(word) - 1 else last + 1])
     return np.concatenate(parts)
 
