@@ -75,10 +75,11 @@ LETTERS = None  # the letters model, when the app's default reader (signs and sp
 
 
 def reader(classifier, times, **kw) -> Recognizer:
-    """The app's reader: signs, and spelled words when the letters model is loaded (`--reader both`)."""
-    from asl_live.reading.letter_reader import HeldLetters
+    """The app's reader: signs, and spelled words when the letters model is loaded (`--reader both`),
+    read by the app's default letter reader (the decoding one)."""
+    from asl_live.reading.letter_reader import DecodedLetters
 
-    return Recognizer(classifier, times=times, letters=HeldLetters(LETTERS) if LETTERS is not None else None, **kw)
+    return Recognizer(classifier, times=times, letters=DecodedLetters(LETTERS) if LETTERS is not None else None, **kw)
 
 
 @measured
@@ -147,8 +148,8 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=1, help="times the clip list is repeated in the video")
     p.add_argument("--no-serial", action="store_true", help="skip (c), the serial window loop")
     p.add_argument("--reader", choices=("both", "signs"), default="both",
-                   help="both: signs and spelled words, the app's default (the letter reader on every "
-                        "stretch); signs: `asl-live --signs`")
+                   help="both: signs and spelled words, the app's default (the decoding letter reader on "
+                        "every stretch); signs: `asl-live --signs`")
     p.add_argument("--video", type=Path, default=None,
                    help="this video instead of the DPAN clips (e.g. one with fingerspelling)")
     args = p.parse_args()
