@@ -145,7 +145,11 @@ def test_replay_cli_prints_signs_and_words(tmp_path, capsys, signs, letters):
     assert asl_live(["--replay", str(path), "--headless", "--subtitles", str(subs)]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [x.get("sign") or "#" + x["word"] for x in lines] == ["no", "#cat"]
+    assert lines[1]["reader"].startswith("decoded letters")  # the default letter reader
     assert "cat" in subs.read_text() and "no" in subs.read_text()
+    assert asl_live(["--replay", str(path), "--headless", "--letter-reader", "held"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x.get("sign") or "#" + x["word"] for x in lines] == ["no", "#cat"] and lines[1]["reader"] == "held letters"
     assert asl_live(["--replay", str(path), "--headless", "--signs"]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert all("sign" in x for x in lines)  # signs only: no words

@@ -2,8 +2,9 @@
 
 The live loop (`pipeline.Recognizer`) reads every stretch of signing twice, as a sign and as
 letters, and `stretch_kind.decide` picks one. The letters side is any object with this
-interface (`LetterReader`), so a better word decoder replaces `HeldLetters` (today's
-held-letter `spelling.Speller` behind the bundled letters model) without touching the loop:
+interface (`LetterReader`): `DecodedLetters` (the default: the whole stretch decoded at its end,
+`fingerspelling.py`) or `HeldLetters` (`--letter-reader held`: letters held a third of a second,
+`spelling.Speller`), both behind the bundled letters model, the loop the same for either:
 
 - `push(index, t, frame)` once per frame of the stretch (in the loop's worker thread; keep it
   cheap: it runs for every frame while a hand is up);
