@@ -12,6 +12,9 @@ motion as the tie-break:
   sign whatever letters were read; a sign it knows, all but certain (`CERTAIN_SIGN`), stays a sign
   over a reading of two letters at most (`SHORT_READING`), however still the hand: the bundled
   demo's `no` (0.9997, the hand still) is read by the decoding letter reader as "kn".
+- **both hands**: ASL fingerspelling is one-handed. A stretch in which the other hand is up in the
+  signing space too, for at least half of the frames the spelling hand is (`TWO_HANDED`), is a
+  sign: WLASL's two-handed `more`, no sign the model knows, reads as the letters "on".
 - **what the hand does** (`measure`), in the hand's own size (palm lengths), so the signer's
   distance to the camera does not matter: `spread`, how far the wrist strays from where it is
   held (80th percentile of its distance to its median position, over the frames the hand is up in
@@ -46,6 +49,8 @@ _HIPS = (POSE.start + 23, POSE.start + 24)
 UP = 0.6
 # A held hand strays at most this many palm lengths from where it is held (80th percentile).
 HELD_SPREAD = 1.0
+# The other hand up this share of the frames the spelling hand is up: a two-handed sign, not spelling.
+TWO_HANDED = 0.5
 # ... and its shape changes at least this fast (palm lengths a second): a hand held still in one
 # shape (a sign's hold) is not spelling.
 MIN_SHAPE_RATE = 0.3
@@ -58,33 +63,39 @@ class Motion:
     spread: float         # 80th percentile of the wrist's distance from its median position
     shape_rate: float     # mean change of the hand's shape, palm lengths a second
     palm: float           # median palm length (image units), for the record
+    both_up: float = 0.0  # share of those frames with the other hand up in the signing space too
 
     @property
     def held(self) -> bool:
         return self.hand_frames > 0 and self.spread <= HELD_SPREAD
 
 
-def _spelling_hand(frames: np.ndarray) -> np.ndarray:
-    """float32[T, 21, 2] of the hand seen more often (NaN where unseen): the one that spells."""
+def _hands(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float32[T, 21, 2] of the hand seen more often (NaN where unseen), the one that spells, and the other."""
     left, right = frames[:, LEFT_HAND, :2], frames[:, RIGHT_HAND, :2]
     n_left = int((left[:, 0, 0] == left[:, 0, 0]).sum())
     n_right = int((right[:, 0, 0] == right[:, 0, 0]).sum())
-    return right if n_right >= n_left else left
+    return (right, left) if n_right >= n_left else (left, right)
 
 
 def measure(frames: np.ndarray, fps: float) -> Motion:
     """The spelling hand's motion over a stretch's frames (float32[T, 543, 3])."""
-    hand = _spelling_hand(frames)
-    seen = hand[:, 0, 0] == hand[:, 0, 0]
+    hand, other = _hands(frames)
     shoulders = frames[:, _SHOULDERS, 1].mean(axis=1)  # NaN where the pose is missing
     hips = frames[:, _HIPS, 1].mean(axis=1)
     torso = hips - shoulders
-    with np.errstate(invalid="ignore"):
-        u = (hand[:, 0, 1] - shoulders) / torso
-        # No pose (a close-up of the hand): every seen frame counts as up.
-        up = seen & ((u < UP) | ~(torso > 0))
+
+    def is_up(h: np.ndarray) -> np.ndarray:
+        seen = h[:, 0, 0] == h[:, 0, 0]
+        with np.errstate(invalid="ignore"):
+            u = (h[:, 0, 1] - shoulders) / torso
+            # No pose (a close-up of the hand): every seen frame counts as up.
+            return seen & ((u < UP) | ~(torso > 0))
+
+    up = is_up(hand)
     if not up.any():
         return Motion(0, float("inf"), 0.0, float("nan"))
+    both_up = float((up & is_up(other)).sum() / up.sum())
     h = hand[up]
     palm_each = np.linalg.norm(h[:, [5, 9, 13, 17]] - h[:, :1], axis=2).mean(axis=1)
     palm = float(np.median(palm_each))
@@ -101,7 +112,7 @@ def measure(frames: np.ndarray, fps: float) -> Motion:
         shape_rate = float(steps.sum() / frame_gaps.sum() * fps)
     else:
         shape_rate = 0.0
-    return Motion(int(up.sum()), spread, shape_rate, palm)
+    return Motion(int(up.sum()), spread, shape_rate, palm, both_up)
 
 
 # A known sign this sure, made with a hand that travelled, stays a sign whatever letters were read.
@@ -133,7 +144,8 @@ class Decision:
         return {"kind": self.kind, "why": self.why, "letters": self.letters, "sign": self.sign,
                 "sign_score": round(self.sign_score, 4) if np.isfinite(self.sign_score) else None,
                 "spread": round(m.spread, 3) if np.isfinite(m.spread) else None,
-                "shape_rate": round(m.shape_rate, 3) if np.isfinite(m.shape_rate) else None}
+                "shape_rate": round(m.shape_rate, 3) if np.isfinite(m.shape_rate) else None,
+                "both_up": round(m.both_up, 3)}
 
 
 NOT_MEASURED = Motion(0, float("nan"), float("nan"), float("nan"))
@@ -158,6 +170,8 @@ def decide(motion: Motion | Callable[[], Motion], letters: str, sign) -> Decisio
     def out(kind: str, why: str) -> Decision:
         return Decision(kind, motion, letters, sign.sign, why, sign.score)
 
+    if motion.both_up >= TWO_HANDED:
+        return out(SIGN, "both hands up: fingerspelling is one-handed")
     if known and sign.score >= SURE_SIGN and not motion.held:
         return out(SIGN, "a known sign, the hand travelled")
     if not motion.held and motion.shape_rate < MIN_SHAPE_RATE:
