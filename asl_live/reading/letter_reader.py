@@ -279,3 +279,36 @@ class DecodedLetters:
                                    extra={"spelled": w.spelled, "alternatives": w.alternatives[:3]})
         self.reset()
         return word
+
+
+# held stays the default: the decoder reads more words (J, Z, any pace) but also finds two letters
+# in some sure, still signs (the bundled demo's `no` became "kn"); BENCHMARKS.md has both.
+READERS = {"held": HeldLetters, "decoded": DecodedLetters}
+DEFAULT_READER = "held"
+
+
+def add_reader_argument(parser) -> None:
+    """`--letter-reader`, the same for every command that reads spelled words."""
+    parser.add_argument("--letter-reader", choices=tuple(READERS), default=DEFAULT_READER,
+                        help="how spelled words are read: held (the default) = each letter held a third of a "
+                             "second; decoded = the whole stretch decoded at its end, no hold needed, a letter's "
+                             "length taken from the stretch's own pace, J and Z from motion, words ranked by "
+                             "frequency")
+
+
+def open_reader(name: str = DEFAULT_READER):
+    """The letter reader `--letter-reader` names, on the bundled letters model."""
+    from asl_live.bundled import LETTERS_LABELS, LETTERS_MODEL
+    from asl_live.model.classifier import Classifier
+
+    return READERS[name](Classifier(LETTERS_MODEL, LETTERS_LABELS))
+
+
+def read_stretch(reader, frames: np.ndarray, fps: float, t_start: float = 0.0,
+                 start_frame: int = 0) -> SpelledWord | None:
+    """One stretch's frames (the segmenter's, already cut) read as a spelled word, as the loop reads
+    them: every frame pushed, then `finish`. None when no word was read."""
+    reader.reset()
+    for i, frame in enumerate(frames):
+        reader.push(start_frame + i, t_start + i / fps, frame)
+    return reader.finish()
