@@ -351,12 +351,26 @@ QUESTION = ("Keep your attempts as your own samples?\n"
             "y: keep them    n: do not    (asked once; your answer is remembered)")
 
 
+def short_path(path: Path, room: int = 44) -> str:
+    """A folder as it fits on one banner line: ~ for home, then only its last parts (stderr has it whole)."""
+    text = str(path)
+    home = str(Path.home())
+    if text.startswith(home + "/"):
+        text = "~" + text[len(home):]
+    parts = Path(text).parts
+    for keep in range(len(parts) - 1, 0, -1):
+        if len(text) <= room:
+            break
+        text = ".../" + "/".join(parts[-keep:])
+    return text
+
+
 def ask_to_keep(window, folder: Path) -> bool | None:
     """The window's one question: True / False, None when the learner closed the window instead."""
     from asl_live.view.overlay import HUD, render
 
-    hud = HUD(status="paused", source="practice", banner=QUESTION.format(folder=folder))
-    print("asl-live practice: keep your attempts as samples? (y/n in the window; asked once)",
+    hud = HUD(status="paused", source="practice", banner=QUESTION.format(folder=short_path(folder)))
+    print(f"asl-live practice: keep your attempts as samples in {folder}? (y/n in the window; asked once)",
           file=sys.stderr, flush=True)
     while True:
         key = window.show(render(None, None, hud))

@@ -177,8 +177,9 @@ def test_practice_window_asks_says_right_or_wrong_and_scores(xvfb, tmp_path):
     assert [r["right"] for r in rows] == [True, False, True] and {r["sign"] for r in rows} == {"hello"}
 
 
-def test_practice_headless_reads_spelled_words_of_a_labelled_replay(tmp_path, letters):
-    """A replay labelled with words to spell (and a sign): each word read by the letter reader."""
+@pytest.mark.parametrize("reader", ["held", "decoded"])
+def test_practice_headless_reads_spelled_words_of_a_labelled_replay(tmp_path, letters, reader):
+    """A replay labelled with words to spell (and a sign): each word read by the app's letter reader."""
     ds = Dataset(tmp_path / "replay")
     for w, label in (("cat", "cat"), ("dot", "cat"), ("toad", "toad")):
         ds.add(np.concatenate([empty_frames(10), word(letters, w), empty_frames(10)]), label, 1)
@@ -186,7 +187,7 @@ def test_practice_headless_reads_spelled_words_of_a_labelled_replay(tmp_path, le
     ds.add(next(f for f, n in zip(frames, names) if gislr_name(n) == "hello"), "hello", 2)
     history = tmp_path / "h.jsonl"
     r = run("--replay", ds.root, "--headless", "--clip", "--history", history, "--words", "cat,toad", "--signs",
-            "hello", "--keep-attempts", tmp_path / "kept")
+            "hello", "--keep-attempts", tmp_path / "kept", "--letter-reader", reader)
     assert r.returncode == 0, r.stderr[-2000:]
     got = [json.loads(line) for line in r.stdout.splitlines()]
     assert [(a["asked"], a["saw"], a["right"], a.get("spelled", False)) for a in got] == \
@@ -202,6 +203,22 @@ def test_practice_headless_reads_spelled_words_of_a_labelled_replay(tmp_path, le
     assert [r.get("spelled", False) for r in rows] == [True, True, True, False]
 
 
+def test_a_remembered_answer_holds_headless_too(tmp_path):
+    replay = labelled(tmp_path / "replay")
+    settings = tmp_path / "practice-settings.json"
+    settings.write_text('{"keep_attempts": false}')
+    r = run("--replay", replay, "--headless", "--clip", "--history", tmp_path / "practice.jsonl")
+    assert r.returncode == 0 and not (tmp_path / "samples").exists(), r.stderr
+    assert f"attempts are not kept (your answer, remembered in {settings}; --keep-attempts decides" in r.stderr
+    settings.write_text('{"keep_attempts": true}')
+    r = run("--replay", replay, "--headless", "--clip", "--history", tmp_path / "practice.jsonl")
+    assert r.returncode == 0, r.stderr
+    assert len(Dataset(tmp_path / "samples").samples()) == len(r.stdout.splitlines())
+    settings.write_text("[1, 2]")
+    r = run("--replay", replay, "--headless", "--clip", "--history", tmp_path / "practice.jsonl")
+    assert r.returncode == 2 and "not a practice settings file" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
 def practice_window(xvfb, tmp_path, stream: Path, args: list, attempts: int, history: Path, keys=(),
                     shot: str | None = None, shot_after: int = 0, ask: str | None = None):
     """Run the practice window on `stream` until `attempts` lines are in the history, then q.
@@ -215,14 +232,14 @@ def practice_window(xvfb, tmp_path, stream: Path, args: list, attempts: int, his
         proc = subprocess.Popen([sys.executable, "-m", "asl_live", "practice", "--replay", str(stream),
                                  "--history", str(history), *map(str, args)],
                                 env=xvfb.env(), text=True, stdout=subprocess.PIPE, stderr=err_file)
-    made = lambda n: history.is_file() and len(history.read_text().splitlines()) >= before + n  # noqa: E731
+    made = lambda n: n == 0 or history.is_file() and len(history.read_text().splitlines()) >= before + n  # noqa: E731
     try:
         with XClient(xvfb.display) as client:
             assert wait_for(lambda: client.windows("asl-live practice"), 60), "the window never appeared"
             win = client.windows("asl-live practice")[0]
             client.move_pointer(1279, 959)
             if ask is not None:
-                assert wait_for(lambda: "keep your attempts as samples?" in err_path.read_text(), 60), \
+                assert wait_for(lambda: "keep your attempts as samples in " in err_path.read_text(), 60), \
                     err_path.read_text()[-2000:]
                 time.sleep(1.0)
                 cv2.imwrite(str(shots / ask), xvfb.screenshot())
@@ -275,22 +292,26 @@ def test_keeping_attempts_is_asked_once_remembered_and_a_flag_overrides_it(xvfb,
     settings, samples = tmp_path / "me" / "practice-settings.json", tmp_path / "me" / "samples"
     args = ["--signs", "hello", "--rounds", "1"]
 
+    rc, err = practice_window(xvfb, tmp_path, stream, args, 0, history, keys=["q"], ask="practice_ask_keep.png")
+    assert rc == 0 and "closed before the first prompt; nothing kept, nothing remembered" in err, err[-2000:]
+    assert not settings.exists() and not samples.exists() and not history.exists()
+
     rc, err = practice_window(xvfb, tmp_path, stream, args, 1, history, keys=["y"], ask="practice_ask_keep.png")
     assert rc == 0, err[-2000:]
-    assert "asl-live practice: keep your attempts as samples? (y/n in the window; asked once)" in err
+    assert f"asl-live practice: keep your attempts as samples in {samples}? (y/n in the window; asked once)" in err
     assert f"every attempt is kept as a sample in {samples} (your answer, remembered in {settings})" in err
     assert json.loads(settings.read_text()) == {"keep_attempts": True}
     assert [s.sign for s in Dataset(samples).samples()] == ["hello"]
 
     rc, err = practice_window(xvfb, tmp_path, stream, args, 1, history)   # no key: not asked again
     assert rc == 0, err[-2000:]
-    assert "keep your attempts as samples?" not in err
+    assert "keep your attempts as samples" not in err
     assert f"kept as a sample in {samples} (your answer, remembered in {settings}; --no-keep-attempts " in err
     assert len(Dataset(samples).samples()) == 2
 
     rc, err = practice_window(xvfb, tmp_path, stream, args + ["--no-keep-attempts"], 1, history)
     assert rc == 0, err[-2000:]
-    assert "keep your attempts as samples?" not in err
+    assert "keep your attempts as samples" not in err
     assert "asl-live practice: attempts are not kept (--no-keep-attempts)" in err
     assert len(Dataset(samples).samples()) == 2 and json.loads(settings.read_text()) == {"keep_attempts": True}
     assert len(history.read_text().splitlines()) == 3
