@@ -219,6 +219,25 @@ def test_a_remembered_answer_holds_headless_too(tmp_path):
     assert r.returncode == 2 and "not a practice settings file" in r.stderr and len(r.stderr.splitlines()) == 1
 
 
+@pytest.mark.parametrize("reader", ["held", "decoded"])
+def test_every_built_in_word_is_read_right_from_a_real_alphabet(reader):
+    """`--spell`'s words, each letter held 0.4 s by a fingerspeller no model here was trained on
+    (`ase_alphabet_hands.npz`), read by the letter reader as practice reads an attempt."""
+    from asl_live.practice import WORDS
+    from asl_live.reading.letter_reader import open_reader, read_stretch
+    from train.letter_streams import assemble, clip_part
+
+    z = np.load(FIXTURES / "ase_alphabet_hands.npz")
+    ase = {k: z[k] for k in z.files if len(k) == 1}
+    letter_reader = open_reader(reader)
+    read = {}
+    for w in WORDS:
+        frames, _, _ = assemble(w, lambda c: clip_part(ase[c], c, 12), hold=12, trans=4)
+        got = read_stretch(letter_reader, frames, 30.0)
+        read[w] = got.word if got is not None else ""
+    assert read == {w: w for w in WORDS}
+
+
 def practice_window(xvfb, tmp_path, stream: Path, args: list, attempts: int, history: Path, keys=(),
                     shot: str | None = None, shot_after: int = 0, ask: str | None = None):
     """Run the practice window on `stream` until `attempts` lines are in the history, then q.
