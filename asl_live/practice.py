@@ -580,7 +580,7 @@ def main(argv=None) -> int:
                     if keeping:
                         session.keep = keep = Dataset(writable_folder(keep_folder, "folder for the kept attempts"))
                     print(say_keep(keep, why, bool(words)), file=sys.stderr)
-                note = f"(attempts kept in {keep.root})" if keep is not None else None
+                note = f"(attempts kept in {short_path(keep.root)})" if keep is not None else None
                 hooks = WindowPractice(session, labelled, note)
                 run_window(source, recognizer, landmarks, window, on_recognition=hooks.on_recognition,
                            on_key=hooks.on_key)
