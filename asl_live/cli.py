@@ -23,6 +23,7 @@ SUBCOMMANDS = {"record": "asl_live.record", "teach": "asl_live.teach", "pack": "
 def build_parser() -> argparse.ArgumentParser:
     from asl_live.model.classifier import DEFAULT_LABELS, DEFAULT_MODEL, DEFAULT_THRESHOLD
     from asl_live.capture.sources import add_source_arguments
+    from asl_live.reading.letter_reader import add_reader_argument
 
     p = ArgumentParser(
         prog="asl-live",
@@ -40,13 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--letters", action="store_true",
                    help="letters only: the bundled letters model (a-z) instead of the sign model, one line per "
                         "letter and per word; with --clip, one letter per clip or replayed sequence")
-    # decoded is the default: it reads the mixed streams' J, Z and R words that held letters miss, and
-    # a still sign it reads as two letters stays a sign when the sign model is certain of it
-    # (stretch_kind.CERTAIN_SIGN); BENCHMARKS.md has both readers.
-    p.add_argument("--letter-reader", choices=("decoded", "held"), default="decoded",
-                   help="how spelled words are read: decoded (the default) = the whole stretch decoded at its "
-                        "end, no hold needed, a letter's length taken from the stretch's own pace, J and Z from "
-                        "motion, words ranked by frequency; held = each letter held a third of a second")
+    add_reader_argument(p)
     p.add_argument("--signs", action="store_true",
                    help="signs only: no fingerspelled words (by default each stretch of signing is read as a "
                         "sign or as a word spelled letter by letter, whichever it was)")
@@ -156,11 +151,10 @@ def run_app(argv) -> int:
         letters = None
         # --learn corrects the sign model's answers: signs only there
         if not (args.clip or args.signs or args.letters or args.learn):
-            from asl_live.reading.letter_reader import DecodedLetters, HeldLetters
+            from asl_live.reading.letter_reader import open_reader
 
-            reader = DecodedLetters if args.letter_reader == "decoded" else HeldLetters
             with quiet_native_stderr(args.verbose):
-                letters = reader(Classifier(LETTERS_MODEL, LETTERS_LABELS))
+                letters = open_reader(args.letter_reader)
         recognizer = Recognizer(classifier, clip=args.clip, segmenter=Segmenter(no_rest=not args.rest_only),
                                 clock=source.clock if source.live else None, letters=letters, fps=source.fps)
     sinks = [sink for sink in (subtitles.add if subtitles is not None else None,

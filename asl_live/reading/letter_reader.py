@@ -280,3 +280,38 @@ class DecodedLetters:
                                    extra={"spelled": w.spelled, "alternatives": w.alternatives[:3]})
         self.reset()
         return word
+
+
+# held stays the default: the decoder reads more words (J, Z, any pace) but also finds two letters
+# in some sure, still signs (the bundled demo's `no` became "kn"); BENCHMARKS.md has both.
+READERS = {"decoded": DecodedLetters, "held": HeldLetters}
+# decoded is the default: it reads the J, Z and R words of the mixed streams that held letters miss, and
+# a still sign it reads as two letters stays a sign when the sign model is certain of it
+# (stretch_kind.CERTAIN_SIGN); BENCHMARKS.md has both readers.
+DEFAULT_READER = "decoded"
+
+
+def add_reader_argument(parser) -> None:
+    """`--letter-reader`, the same for every command that reads spelled words."""
+    parser.add_argument("--letter-reader", choices=tuple(READERS), default=DEFAULT_READER,
+                        help="how spelled words are read: decoded (the default) = the whole stretch decoded at "
+                             "its end, no hold needed, a letter's length taken from the stretch's own pace, J and "
+                             "Z from motion, words ranked by frequency; held = each letter held a third of a second")
+
+
+def open_reader(name: str = DEFAULT_READER):
+    """The letter reader `--letter-reader` names, on the bundled letters model."""
+    from asl_live.bundled import LETTERS_LABELS, LETTERS_MODEL
+    from asl_live.model.classifier import Classifier
+
+    return READERS[name](Classifier(LETTERS_MODEL, LETTERS_LABELS))
+
+
+def read_stretch(reader, frames: np.ndarray, fps: float, t_start: float = 0.0,
+                 start_frame: int = 0) -> SpelledWord | None:
+    """One stretch's frames (the segmenter's, already cut) read as a spelled word, as the loop reads
+    them: every frame pushed, then `finish`. None when no word was read."""
+    reader.reset()
+    for i, frame in enumerate(frames):
+        reader.push(start_frame + i, t_start + i / fps, frame)
+    return reader.finish()
