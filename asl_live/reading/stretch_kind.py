@@ -124,8 +124,9 @@ SURE_SIGN = 0.95
 # and 34 two-letter words, at a letter and at five letters a second) its best known sign scored
 # 0.972 (`hello` on C-L-U-B), 0.959 on the two-letter words (O-F), while the demo's signs score
 # 0.997-0.9997 and WLASL's `no` 0.994 (`benchmarks/app/bench_sign_on_spelling.py`). Longer readings
-# stay with the letters: no sign seen here read as more than two letters, and a word of three
-# letters or more read clearly is the stronger evidence.
+# stay with the letters: a sign rarely reads as three letters or more (1 of 313 DPAN clips, `camera`
+# as "xll", a sign the model does not know), and a word of three letters read clearly is the
+# stronger evidence.
 CERTAIN_SIGN = 0.99
 SHORT_READING = 2
 
