@@ -272,6 +272,8 @@ class Recognizer:
         self.times.add("decide", time.perf_counter() - t0)
         if decision.kind != SPELLING:
             rec.decision = decision.to_dict()
+            if self.clock:
+                rec.latency_s = self.clock() - seg.t_end  # the label is final only now, after the decision
             return rec
         word.start_frame, word.end_frame, word.t_start, word.t_end = \
             seg.start_frame, seg.end_frame, seg.t_start, seg.t_end
