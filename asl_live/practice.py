@@ -394,19 +394,52 @@ def say_keep(keep, why: str, words: bool) -> str:
 
 # --------------------------------------------------------------------------- the window
 
+class LiveLetters:
+    """The window's letter reader in practice: the letters as the learner spells them, while a word is
+    asked (`shown`); while a sign is asked it reads nothing, so no letters distract from the sign."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self.shown = True
+
+    @property
+    def current(self):
+        return self.reader.current if self.shown else None
+
+    @property
+    def spelled(self) -> str:
+        return self.reader.spelled if self.shown else ""
+
+    def push(self, index: int, t: float, frame) -> list:
+        return self.reader.push(index, t, frame) if self.shown else []
+
+    def finish(self):
+        return self.reader.finish()
+
+    def reset(self) -> None:
+        self.reader.reset()
+
+
 class WindowPractice:
     """The window's hooks: the prompt and the last result in the banner; each stretch of signing an attempt."""
 
-    def __init__(self, session: Session, labelled: bool, note: str | None = None):
+    def __init__(self, session: Session, labelled: bool, note: str | None = None, live: LiveLetters | None = None):
         from asl_live.model.classifier import Prediction
 
         self.session, self.labelled = session, labelled
+        self.live = live                  # the window's letters, shown while a word is asked
         self.note = note                  # shown until the first attempt (whether attempts are kept)
         self.last: Attempt | None = None
         self._Prediction = Prediction
         self._spelled: tuple[Attempt, str] | None = None   # a word just read, not yet in the HUD
         if not labelled:
             session.next_prompt()
+        self._show_letters()
+
+    def _show_letters(self) -> None:
+        if self.live is not None:
+            # A labelled replay asks nothing beforehand: its letters are shown throughout.
+            self.live.shown = self.labelled or self.session.asked is None or self.session.asked.spelled
 
     def on_recognition(self, rec) -> None:
         s = self.session
@@ -421,6 +454,7 @@ class WindowPractice:
         print(f"asl-live practice: {feedback(self.last)}", file=sys.stderr, flush=True)
         if not self.labelled:
             s.next_prompt()
+            self._show_letters()
 
     def on_key(self, action, raw, hud):
         from asl_live.view.overlay import Spelled
@@ -435,6 +469,7 @@ class WindowPractice:
                 hud.transcript = hud.transcript[:-1]
             if a.saw:
                 hud.transcript = hud.transcript + [Spelled(a.saw)]
+            hud.reading = "spelling" if hud.reading is not None else None
         lines = []
         if self.last is not None:
             said = feedback(self.last)
@@ -501,6 +536,7 @@ def main(argv=None) -> int:
     from asl_live.capture.native_stderr import quiet_native_stderr
     from asl_live.reading.pipeline import Recognizer, landmarks_from_args, recognitions
     from asl_live.reading.segmenter import Segmenter
+    from asl_live.reading.stretch_kind import SIGN
     from asl_live.capture.sources import source_from_args
 
     args = build_parser().parse_args(argv)
@@ -556,7 +592,16 @@ def main(argv=None) -> int:
     if keeping is not None:
         print(say_keep(keep, why, bool(words)), file=sys.stderr)
     landmarks = landmarks_from_args(args)
-    recognizer = Recognizer(classifier, clip=args.clip, segmenter=Segmenter())
+    live_letters = None
+    if words and not args.headless:
+        # A second reader of the same kind, for the window: the letters as the learner spells them.
+        # The attempt itself is still read from its stretch's frames by `session.reader`.
+        from asl_live.reading.letter_reader import open_reader
+
+        with quiet_native_stderr():
+            live_letters = LiveLetters(open_reader(args.letter_reader))
+    recognizer = Recognizer(classifier, clip=args.clip, segmenter=Segmenter(), letters=live_letters,
+                            read_as=SIGN)
     try:
         if args.headless:
             for rec in recognitions(source, recognizer, landmarks):
@@ -581,7 +626,7 @@ def main(argv=None) -> int:
                         session.keep = keep = Dataset(writable_folder(keep_folder, "folder for the kept attempts"))
                     print(say_keep(keep, why, bool(words)), file=sys.stderr)
                 note = f"(attempts kept in {short_path(keep.root)})" if keep is not None else None
-                hooks = WindowPractice(session, labelled, note)
+                hooks = WindowPractice(session, labelled, note, live_letters)
                 run_window(source, recognizer, landmarks, window, on_recognition=hooks.on_recognition,
                            on_key=hooks.on_key)
     finally:

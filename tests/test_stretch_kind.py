@@ -235,3 +235,23 @@ def test_both_hands_up_is_a_sign_whatever_the_letters():
     assert decide(held, "on", unknown).kind == SPELLING
     assert decide(Motion(60, 0.5, 2.0, 0.05, both_up=0.9), "on", unknown).kind == SIGN
     assert decide(Motion(60, 0.5, 2.0, 0.05, both_up=0.2), "on", unknown).kind == SPELLING
+
+
+def test_read_as_sign_gives_every_stretch_as_a_sign_and_still_shows_the_letters(signs, letters, decoding_parts):
+    """Practice's window: the learner was asked for something, so each stretch comes out as a sign
+    with its frames (practice reads them as what it asked for), while the letters show as they come."""
+    from asl_live.practice import LiveLetters
+    from asl_live.reading.pipeline import steps
+
+    signs_model, reader = decoding_parts
+    frames = stream([word(letters, "cat"), signs["no"]])
+    for shown in (True, False):
+        live = LiveLetters(reader)
+        live.shown = shown
+        rec = Recognizer(signs_model, letters=live, fps=30.0, read_as=SIGN)
+        seen = [(s.spelled, s.events) for s in steps(Frames(frames), rec, Landmarks())]
+        events = [e for _, es in seen for e in es]
+        assert len(events) == 2 and all(isinstance(e, Recognition) and e.frames is not None for e in events)
+        assert events[1].text == "no"
+        longest = max((sp for sp, _ in seen), key=len)
+        assert longest == ("cat" if shown else ""), longest

@@ -156,9 +156,13 @@ class Recognizer:
     def __init__(self, classifier: Classifier, clip: bool = False, segmenter: Segmenter | None = None,
                  times: StageTimes | None = None, clock: Callable[[], float] | None = None,
                  provisional_every: int = 0, provisional_min_s: float = PROVISIONAL_MIN_S,
-                 guess_here: bool = True, letters=None, fps: float = 30.0):
+                 guess_here: bool = True, letters=None, fps: float = 30.0, read_as: str | None = None):
         self.classifier = classifier
         self.letters = None if clip else letters  # a LetterReader, or None: signs only
+        # "sign": every stretch comes out as a sign with its frames, whatever letters were read, and the
+        # letter reader only shows the letters as they come (practice: it knows what it asked for and
+        # reads the attempt's frames as that). None: `stretch_kind.decide` says which the stretch was.
+        self.read_as = read_as
         self.fps = fps  # of the source: the hand's motion is measured per second
         self._letters_fed = False
         self.clip = clip
@@ -262,9 +266,12 @@ class Recognizer:
         rec = self._classify(seg)
         if self.letters is None:
             return rec
-        from asl_live.reading.stretch_kind import SPELLING, decide, measure
+        from asl_live.reading.stretch_kind import SIGN, SPELLING, decide, measure
 
         self._letters_fed = False
+        if self.read_as == SIGN:
+            self.letters.reset()  # its letters were for the window; the attempt is a sign's
+            return rec
         t0 = time.perf_counter()
         word = self.letters.finish()
         decision = decide(lambda: measure(seg.frames, self.fps), word.word if word is not None else "",
